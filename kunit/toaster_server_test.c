@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the toaster server driven by real kernel client sockets over
+ * loopback. Each case starts its own server instance on ports
+ * TEST_BASE_PORT + N, so it does not collide with toaster_server.ko.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <kunit/test.h>
+#include <linux/delay.h>
+
+#include "../module/rio_proto.c"
+#include "../module/rio_conn.c"
+#include "../module/toaster_model.c"
+#include "../module/server.c"
+
+#define TEST_BASE_PORT	17000
+#define TEST_TOAST_MS	20
+#define TEST_WAIT_MS	5000
+
+struct test_client {
+	struct socket *sock;
+	u32 tag;
+	u32 mask;		/* last NOTIFY */
+	unsigned int notifies;
+};
+
+static void test_srv_stop(void *srv)
+{
+	toaster_srv_stop(srv);
+}
+
+static struct toaster_srv *test_srv(struct kunit *test, unsigned int count,
+				    unsigned int toast_ms)
+{
+	struct toaster_srv_config cfg = {
+		.count = count,
+		.base_port = TEST_BASE_PORT,
+		.toast_ms = toast_ms,
+	};
+	struct toaster_srv *srv;
+
+	KUNIT_ASSERT_EQ(test, toaster_parse_addr("127.0.0.1", &cfg.addr), 0);
+	srv = toaster_srv_start(&cfg);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(srv), "start: %ld", PTR_ERR(srv));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_srv_stop,
+							srv), 0);
+	return srv;
+}
+
+static void test_client_close(void *arg)
+{
+	struct test_client *c = arg;
+
+	if (c->sock)
+		sock_release(c->sock);
+}
+
+static struct test_client *test_connect(struct kunit *test,
+					unsigned int serial)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(TEST_BASE_PORT + serial),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct test_client *c;
+	int ret;
+
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			       &c->sock);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_client_close,
+							c), 0);
+	c->sock->sk->sk_rcvtimeo = 3 * HZ;
+	c->sock->sk->sk_sndtimeo = 3 * HZ;
+	ret = kernel_connect(c->sock, (struct sockaddr *)&sin, sizeof(sin), 0);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	return c;
+}
+
+static int test_send_hdr(struct test_client *c, const struct rio_hdr *hdr,
+			 const void *payload, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct kvec iov[2] = {
+		{ .iov_base = (void *)hdr, .iov_len = sizeof(*hdr) },
+		{ .iov_base = (void *)payload, .iov_len = len },
+	};
+	int ret;
+
+	ret = kernel_sendmsg(c->sock, &msg, iov, len ? 2 : 1,
+			     sizeof(*hdr) + len);
+	return ret == sizeof(*hdr) + len ? 0 : -EIO;
+}
+
+static int test_send(struct test_client *c, const struct rio_msg *m,
+		     const void *payload)
+{
+	struct rio_hdr hdr;
+
+	rio_encode(&hdr, m);
+	return test_send_hdr(c, &hdr, payload, m->length);
+}
+
+static int test_recv_all(struct test_client *c, void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_WAITALL };
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	int ret;
+
+	if (!len)
+		return 0;
+	ret = kernel_recvmsg(c->sock, &msg, &iov, 1, len, MSG_WAITALL);
+	if (ret == 0)
+		return -ECONNRESET;
+	if (ret < 0)
+		return ret;
+	return ret == len ? 0 : -EIO;
+}
+
+/* Next response frame; NOTIFY frames are recorded and skipped. */
+static int test_recv(struct kunit *test, struct test_client *c,
+		     struct rio_msg *m, void *payload, size_t max)
+{
+	struct rio_hdr hdr;
+	u8 *junk;
+	int ret;
+
+	for (;;) {
+		ret = test_recv_all(c, &hdr, sizeof(hdr));
+		if (ret)
+			return ret;
+		ret = rio_decode(&hdr, RIO_DIR_RESPONSE, m);
+		KUNIT_ASSERT_EQ_MSG(test, ret, RIO_OK, "%s", rio_bad_str(ret));
+		if (m->opcode == RIO_OP_NOTIFY) {
+			c->mask = m->arg;
+			c->notifies++;
+			continue;
+		}
+		if (m->length <= max)
+			return test_recv_all(c, payload, m->length);
+		junk = kunit_kmalloc(test, m->length, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, junk);
+		return test_recv_all(c, junk, m->length) ?: -EMSGSIZE;
+	}
+}
+
+/* The server closed the connection: EOF (or reset) comes before any frame. */
+static bool test_closed(struct kunit *test, struct test_client *c)
+{
+	struct rio_msg m;
+	u8 buf[64];
+	int ret;
+
+	do {
+		ret = test_recv(test, c, &m, buf, sizeof(buf));
+	} while (!ret);
+	return ret == -ECONNRESET || ret == -EPIPE;
+}
+
+/* Send a request and wait for its response; returns the response status. */
+static u32 test_call(struct kunit *test, struct test_client *c,
+		     struct rio_msg *req, const void *payload,
+		     struct rio_msg *resp, void *out, size_t max)
+{
+	req->tag = ++c->tag;
+	KUNIT_ASSERT_EQ(test, test_send(c, req, payload), 0);
+	KUNIT_ASSERT_EQ(test, test_recv(test, c, resp, out, max), 0);
+	KUNIT_ASSERT_EQ(test, resp->tag, req->tag);
+	KUNIT_ASSERT_EQ(test, rio_check_reply(req, resp), RIO_OK);
+	return resp->status;
+}
+
+static u32 test_hello(struct kunit *test, struct test_client *c, u32 serial)
+{
+	struct rio_hello_info info = {
+		.caps = RIO_CAP_NOTIFY,
+		.max_payload = RIO_MAX_PAYLOAD,
+		.max_inflight = 1,
+		.wait_ms = TEST_WAIT_MS,
+	};
+	struct rio_msg req = {
+		.opcode = RIO_OP_HELLO,
+		.arg = serial,
+		.length = sizeof(struct rio_hello),
+	};
+	struct rio_hello hello, back;
+	struct rio_msg resp;
+	u32 status;
+
+	rio_hello_encode(&hello, &info);
+	status = test_call(test, c, &req, &hello, &resp, &back, sizeof(back));
+	if (status == RIO_S_OK) {
+		KUNIT_ASSERT_EQ(test, resp.length, sizeof(back));
+		KUNIT_ASSERT_EQ(test, rio_hello_decode(&back, &info), RIO_OK);
+		KUNIT_EXPECT_EQ(test, info.caps, RIO_CAP_NOTIFY);
+		KUNIT_EXPECT_EQ(test, info.wait_ms, TEST_WAIT_MS);
+	}
+	return status;
+}
+
+static u32 test_write(struct kunit *test, struct test_client *c,
+		      const char *s, u32 *taken)
+{
+	struct rio_msg req = { .opcode = RIO_OP_WRITE, .length = strlen(s) };
+	struct rio_msg resp;
+	u32 status;
+
+	status = test_call(test, c, &req, s, &resp, NULL, 0);
+	*taken = resp.arg;
+	return status;
+}
+
+static u32 test_read(struct kunit *test, struct test_client *c, u16 flags,
+		     void *buf, u32 max, u32 *got)
+{
+	struct rio_msg req = { .opcode = RIO_OP_READ, .flags = flags,
+			       .arg = max };
+	struct rio_msg resp;
+	u32 status;
+
+	status = test_call(test, c, &req, NULL, &resp, buf, max);
+	*got = resp.length;
+	return status;
+}
+
+static u32 test_ping(struct kunit *test, struct test_client *c)
+{
+	struct rio_msg req = { .opcode = RIO_OP_PING, .length = 4 };
+	struct rio_msg resp;
+	u8 back[4];
+
+	if (test_call(test, c, &req, "ping", &resp, back, sizeof(back)))
+		return resp.status;
+	KUNIT_EXPECT_MEMEQ(test, back, "ping", 4);
+	return RIO_S_OK;
+}
+
+static void srv_hello_ok(struct kunit *test)
+{
+	struct test_client *c;
+
+	test_srv(test, 1, TEST_TOAST_MS);
+	c = test_connect(test, 1);
+	KUNIT_EXPECT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, test_ping(test, c), RIO_S_OK);
+	/* The first NOTIFY came before the PING answer: empty toaster. */
+	KUNIT_EXPECT_EQ(test, c->notifies, 1);
+	KUNIT_EXPECT_EQ(test, c->mask, RIO_READY_IN | RIO_READY_OUT);
+}
+
+static void srv_write_then_read(struct kunit *test)
+{
+	struct test_client *c;
+	u32 taken, got;
+	char buf[16];
+	ktime_t start;
+
+	test_srv(test, 1, TEST_TOAST_MS);
+	c = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+
+	start = ktime_get();
+	KUNIT_EXPECT_EQ(test, test_write(test, c, "hello", &taken), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, taken, 5);
+	KUNIT_EXPECT_EQ(test, c->mask, RIO_READY_OUT);	/* toasting */
+	/* Non-blocking: not toasted yet. */
+	KUNIT_EXPECT_EQ(test, test_read(test, c, RIO_F_NONBLOCK, buf,
+					sizeof(buf), &got), RIO_S_AGAIN);
+	/* Blocking: parked by the server until the toast is done. */
+	KUNIT_EXPECT_EQ(test, test_read(test, c, 0, buf, sizeof(buf), &got),
+			RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, got, 5);
+	KUNIT_EXPECT_MEMEQ(test, buf, "hello", 5);
+	KUNIT_EXPECT_GE(test, ktime_ms_delta(ktime_get(), start),
+			(s64)TOASTER_DARKNESS_DEFAULT * TEST_TOAST_MS);
+	/* Empty: EOF. */
+	KUNIT_EXPECT_EQ(test, test_read(test, c, 0, buf, sizeof(buf), &got),
+			RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, got, 0);
+	KUNIT_EXPECT_EQ(test, c->mask, RIO_READY_IN | RIO_READY_OUT);
+}
+
+static void srv_busy_second_client(struct kunit *test)
+{
+	struct test_client *a, *b;
+
+	test_srv(test, 1, TEST_TOAST_MS);
+	a = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, a, 1), RIO_S_OK);
+	b = test_connect(test, 1);
+	KUNIT_EXPECT_EQ(test, test_hello(test, b, 1), RIO_S_BUSY);
+	KUNIT_EXPECT_TRUE(test, test_closed(test, b));
+	KUNIT_EXPECT_EQ(test, test_ping(test, a), RIO_S_OK);
+}
+
+static void srv_serial_mismatch(struct kunit *test)
+{
+	struct test_client *c;
+
+	test_srv(test, 2, TEST_TOAST_MS);
+	c = test_connect(test, 1);
+	KUNIT_EXPECT_EQ(test, test_hello(test, c, 2), RIO_S_NODEV);
+	KUNIT_EXPECT_TRUE(test, test_closed(test, c));
+}
+
+static void srv_state_survives_reconnect(struct kunit *test)
+{
+	struct rio_msg bye = { .opcode = RIO_OP_BYE };
+	struct test_client *c;
+	u32 taken, got;
+	char buf[8];
+
+	test_srv(test, 1, 0);
+	c = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, test_write(test, c, "abc", &taken), RIO_S_OK);
+	KUNIT_ASSERT_EQ(test, test_send(c, &bye, NULL), 0);
+	KUNIT_EXPECT_TRUE(test, test_closed(test, c));
+
+	/* Right away: the old connection must not make the toaster busy. */
+	c = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, test_read(test, c, 0, buf, sizeof(buf), &got),
+			RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, got, 3);
+	KUNIT_EXPECT_MEMEQ(test, buf, "abc", 3);
+}
+
+static void srv_cancel_parked_read(struct kunit *test)
+{
+	struct rio_msg read = { .opcode = RIO_OP_READ, .arg = 8 };
+	struct rio_msg cancel = { .opcode = RIO_OP_CANCEL };
+	struct test_client *c;
+	struct rio_msg resp;
+	u32 taken, got;
+	char buf[8];
+	ktime_t start;
+
+	test_srv(test, 1, 1000);	/* 5 s of toasting */
+	c = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, test_write(test, c, "x", &taken), RIO_S_OK);
+
+	start = ktime_get();
+	read.tag = ++c->tag;
+	KUNIT_ASSERT_EQ(test, test_send(c, &read, NULL), 0);
+	msleep(50);
+	cancel.arg = read.tag;
+	KUNIT_ASSERT_EQ(test, test_send(c, &cancel, NULL), 0);
+	KUNIT_ASSERT_EQ(test, test_recv(test, c, &resp, buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_EQ(test, resp.tag, read.tag);
+	KUNIT_EXPECT_EQ(test, resp.status, RIO_S_CANCELED);
+	KUNIT_EXPECT_LT(test, ktime_ms_delta(ktime_get(), start), 1000);
+
+	/* A CANCEL for a tag already answered is ignored. */
+	KUNIT_ASSERT_EQ(test, test_send(c, &cancel, NULL), 0);
+	KUNIT_EXPECT_EQ(test, test_ping(test, c), RIO_S_OK);
+	/* The bread is still there. */
+	KUNIT_EXPECT_EQ(test, test_read(test, c, RIO_F_NONBLOCK, buf,
+					sizeof(buf), &got), RIO_S_AGAIN);
+}
+
+static void srv_ioctls(struct kunit *test)
+{
+	struct rio_msg req = { .opcode = RIO_OP_IOCTL };
+	struct toaster_status st;
+	struct test_client *c;
+	struct rio_msg resp;
+	__be32 v, wire[8];
+
+	test_srv(test, 2, TEST_TOAST_MS);
+	c = test_connect(test, 2);
+	KUNIT_ASSERT_EQ(test, test_hello(test, c, 2), RIO_S_OK);
+
+	v = cpu_to_be32(7);
+	req.ioctl = TOASTER_IOC_NR_SET_DARKNESS;
+	req.length = sizeof(v);
+	KUNIT_EXPECT_EQ(test, test_call(test, c, &req, &v, &resp, NULL, 0),
+			RIO_S_OK);
+	v = cpu_to_be32(11);
+	KUNIT_EXPECT_EQ(test, test_call(test, c, &req, &v, &resp, NULL, 0),
+			RIO_S_INVAL);
+
+	req.ioctl = TOASTER_IOC_NR_STATUS;
+	req.length = 0;
+	req.arg = sizeof(st);
+	KUNIT_ASSERT_EQ(test, test_call(test, c, &req, NULL, &resp, wire,
+					sizeof(wire)), RIO_S_OK);
+	KUNIT_ASSERT_EQ(test, resp.length, sizeof(st));
+	KUNIT_EXPECT_EQ(test, be32_to_cpu(wire[1]), 7);		/* darkness */
+	KUNIT_EXPECT_EQ(test, be32_to_cpu(wire[4]),		/* capacity */
+			TOASTER_CAPACITY_DEFAULT);
+	KUNIT_EXPECT_EQ(test, be32_to_cpu(wire[6]), 2);		/* serial */
+
+	req.ioctl = 0x3f;
+	req.arg = 0;
+	KUNIT_EXPECT_EQ(test, test_call(test, c, &req, NULL, &resp, NULL, 0),
+			RIO_S_NOTTY);
+}
+
+/* Malformed frames: each closes its own connection and nothing else. */
+enum srv_bad_kind {
+	BAD_MAGIC, BAD_VERSION, BAD_OPCODE, BAD_LENGTH, BAD_RESPONSE_FLAG,
+	BAD_NOTIFY, BAD_RESERVED, BAD_BEFORE_HELLO,
+};
+
+struct srv_bad_case {
+	const char *name;
+	enum srv_bad_kind kind;
+};
+
+static const struct srv_bad_case srv_bad_cases[] = {
+	{ "bad magic", BAD_MAGIC },
+	{ "bad version", BAD_VERSION },
+	{ "unknown opcode", BAD_OPCODE },
+	{ "length over maximum", BAD_LENGTH },
+	{ "response flag in a request", BAD_RESPONSE_FLAG },
+	{ "response-only opcode", BAD_NOTIFY },
+	{ "reserved not zero", BAD_RESERVED },
+	{ "ping before hello", BAD_BEFORE_HELLO },
+};
+
+static void srv_bad_mangle(enum srv_bad_kind kind, struct rio_hdr *h)
+{
+	switch (kind) {
+	case BAD_MAGIC:
+		h->magic = cpu_to_be32(0xdeadbeef);
+		break;
+	case BAD_VERSION:
+		h->version = RIO_VERSION + 1;
+		break;
+	case BAD_OPCODE:
+		h->opcode = 0x7f;
+		break;
+	case BAD_LENGTH:
+		h->length = cpu_to_be32(RIO_MAX_PAYLOAD + 1);
+		break;
+	case BAD_RESPONSE_FLAG:
+		h->flags = cpu_to_be16(RIO_F_RESPONSE);
+		break;
+	case BAD_NOTIFY:
+		h->opcode = RIO_OP_NOTIFY;
+		h->tag = 0;
+		break;
+	case BAD_RESERVED:
+		h->reserved = cpu_to_be32(1);
+		break;
+	case BAD_BEFORE_HELLO:
+		break;
+	}
+}
+
+static void srv_bad_desc(const struct srv_bad_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+KUNIT_ARRAY_PARAM(srv_bad, srv_bad_cases, srv_bad_desc);
+
+static void srv_malformed_closes_only_that(struct kunit *test)
+{
+	const struct srv_bad_case *bc = test->param_value;
+	struct rio_msg ping = { .opcode = RIO_OP_PING, .tag = 100 };
+	struct test_client *bad, *other, *same;
+	struct rio_hdr hdr;
+
+	test_srv(test, 2, TEST_TOAST_MS);
+	other = test_connect(test, 2);
+	KUNIT_ASSERT_EQ(test, test_hello(test, other, 2), RIO_S_OK);
+	bad = test_connect(test, 1);
+	if (bc->kind != BAD_BEFORE_HELLO)
+		KUNIT_ASSERT_EQ(test, test_hello(test, bad, 1), RIO_S_OK);
+
+	rio_encode(&hdr, &ping);
+	srv_bad_mangle(bc->kind, &hdr);
+	KUNIT_ASSERT_EQ(test, test_send_hdr(bad, &hdr, NULL, 0), 0);
+	KUNIT_EXPECT_TRUE(test, test_closed(test, bad));
+
+	/* The other toaster's client never noticed. */
+	KUNIT_EXPECT_EQ(test, test_ping(test, other), RIO_S_OK);
+	/* And the toaster is free again for a well-behaved client. */
+	same = test_connect(test, 1);
+	KUNIT_EXPECT_EQ(test, test_hello(test, same, 1), RIO_S_OK);
+}
+
+static void srv_tag_reuse_closes(struct kunit *test)
+{
+	struct rio_msg read = { .opcode = RIO_OP_READ, .arg = 8, .tag = 5 };
+	struct test_client *c;
+	u32 taken;
+
+	test_srv(test, 1, 1000);
+	c = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, test_write(test, c, "x", &taken), RIO_S_OK);
+	/* The first READ is parked; the second reuses its tag. */
+	KUNIT_ASSERT_EQ(test, test_send(c, &read, NULL), 0);
+	KUNIT_ASSERT_EQ(test, test_send(c, &read, NULL), 0);
+	KUNIT_EXPECT_TRUE(test, test_closed(test, c));
+}
+
+static void srv_stop_with_clients(struct kunit *test)
+{
+	struct rio_msg read = { .opcode = RIO_OP_READ, .arg = 8, .tag = 9 };
+	struct toaster_srv_config cfg = {
+		.count = 2, .base_port = TEST_BASE_PORT, .toast_ms = 1000,
+	};
+	struct test_client *a, *b;
+	struct toaster_srv *srv;
+	u32 taken;
+	ktime_t start;
+
+	KUNIT_ASSERT_EQ(test, toaster_parse_addr("127.0.0.1", &cfg.addr), 0);
+	srv = toaster_srv_start(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(srv));
+	a = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, a, 1), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, test_write(test, a, "x", &taken), RIO_S_OK);
+	KUNIT_ASSERT_EQ(test, test_send(a, &read, NULL), 0);	/* parked */
+	b = test_connect(test, 2);	/* no HELLO yet */
+	msleep(50);
+
+	start = ktime_get();
+	toaster_srv_stop(srv);
+	KUNIT_EXPECT_LT(test, ktime_ms_delta(ktime_get(), start), 1000);
+	KUNIT_EXPECT_TRUE(test, test_closed(test, a));
+	KUNIT_EXPECT_TRUE(test, test_closed(test, b));
+}
+
+static struct kunit_case toaster_server_cases[] = {
+	KUNIT_CASE(srv_hello_ok),
+	KUNIT_CASE(srv_write_then_read),
+	KUNIT_CASE(srv_busy_second_client),
+	KUNIT_CASE(srv_serial_mismatch),
+	KUNIT_CASE(srv_state_survives_reconnect),
+	KUNIT_CASE(srv_cancel_parked_read),
+	KUNIT_CASE(srv_ioctls),
+	KUNIT_CASE_PARAM(srv_malformed_closes_only_that, srv_bad_gen_params),
+	KUNIT_CASE(srv_tag_reuse_closes),
+	KUNIT_CASE(srv_stop_with_clients),
+	{}
+};
+
+static struct kunit_suite toaster_server_suite = {
+	.name = "toaster_server",
+	.test_cases = toaster_server_cases,
+};
+kunit_test_suite(toaster_server_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for the toaster server over loopback");

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * RIO connection: one TCP kernel socket carrying RIO frames, shared by the
+ * toaster client and server. It owns the socket callbacks, the resumable
+ * receive state machine and the single sender; the owner sees whole,
+ * validated frames through struct rio_conn_ops.
+ */
+#ifndef _TOASTER_RIO_CONN_H
+#define _TOASTER_RIO_CONN_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <toaster/rio.h>
+
+struct rio_conn;
+
+/**
+ * struct rio_conn_ops - what the owner of a connection is told
+ * @frame: a valid frame arrived. @payload holds @msg->length bytes and is
+ *	valid during the call only. Called from the connection's receive
+ *	work (process context, may sleep, may call rio_conn_send()); never
+ *	concurrently with itself. A negative return aborts the connection.
+ * @dead: the connection failed or was closed; @err is the first error
+ *	(-ECONNRESET when the peer left). Called exactly once, from the
+ *	context that saw the failure; it must not sleep or take locks the
+ *	owner holds around rio_conn_close(): wake waiters, queue work.
+ */
+struct rio_conn_ops {
+	int (*frame)(struct rio_conn *conn, const struct rio_msg *msg,
+		     void *payload);
+	void (*dead)(struct rio_conn *conn, int err);
+};
+
+/**
+ * struct rio_conn - a RIO connection
+ * @ref: the owner's reference, plus one per user that may race with close
+ * @sock: the TCP socket, released by rio_conn_close()
+ * @wq: workqueue for @rx_work and @tx_work
+ * @ops: owner's callbacks
+ * @priv: owner's data
+ * @peer: "address:port" of the peer, for log lines
+ * @rx_dir: frames this side receives (requests on the server)
+ * @rx_work: runs the receive state machine
+ * @tx_work: resumes sending after the socket had no room
+ * @rx_hdr: header being received
+ * @rx_msg: decoded @rx_hdr
+ * @rx_off: bytes of the current header or payload received so far
+ * @rx_payload: true while receiving a payload
+ * @rx_buf: payload buffer, RIO_MAX_PAYLOAD bytes
+ * @tx_mutex: one sender at a time; protects @tx_cur and @tx_off
+ * @tx_cur: frame being sent
+ * @tx_off: bytes of @tx_cur already sent
+ * @lock: protects @tx_list, @dead and @err
+ * @tx_list: frames waiting to be sent
+ * @dead: no more frames are received or sent
+ * @err: first error
+ * @saved_data_ready: socket callback restored at close
+ * @saved_state_change: socket callback restored at close
+ * @saved_write_space: socket callback restored at close
+ */
+struct rio_conn {
+	struct kref ref;
+	struct socket *sock;
+	struct workqueue_struct *wq;
+	const struct rio_conn_ops *ops;
+	void *priv;
+	char peer[64];
+	enum rio_dir rx_dir;
+
+	struct work_struct rx_work;
+	struct work_struct tx_work;
+
+	struct rio_hdr rx_hdr;
+	struct rio_msg rx_msg;
+	size_t rx_off;
+	bool rx_payload;
+	u8 *rx_buf;
+
+	struct mutex tx_mutex;		/* one sender */
+	struct rio_tx *tx_cur;
+	size_t tx_off;
+
+	spinlock_t lock;		/* tx_list, dead, err */
+	struct list_head tx_list;
+	bool dead;
+	int err;
+
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
+	void (*saved_write_space)(struct sock *sk);
+};
+
+void rio_sock_setup(struct socket *sock);
+struct rio_conn *rio_conn_create(struct socket *sock,
+				 struct workqueue_struct *wq,
+				 enum rio_dir rx_dir,
+				 const struct rio_conn_ops *ops, void *priv);
+void rio_conn_start(struct rio_conn *conn);
+int rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
+		  void *payload);
+void rio_conn_abort(struct rio_conn *conn, int err);
+void rio_conn_close(struct rio_conn *conn);
+void rio_conn_put(struct rio_conn *conn);
+bool rio_conn_is_dead(struct rio_conn *conn);
+
+static inline void rio_conn_get(struct rio_conn *conn)
+{
+	kref_get(&conn->ref);
+}
+
+#endif /* _TOASTER_RIO_CONN_H */

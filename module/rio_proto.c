@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * RIO wire format: encode, decode and validate frame headers.
+ *
+ * This file is pure C with no kernel-only dependency: it is compiled into
+ * both kernel modules, into the userspace tools and into the tests, so the
+ * wire format has exactly one implementation.
+ */
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#include <linux/errno.h>
+#include <linux/stddef.h>
+#include <asm/byteorder.h>
+#else
+#include <assert.h>
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#ifndef __force
+#define __force
+#endif
+#define cpu_to_be32(x)	((__force __be32)htobe32(x))
+#define cpu_to_be16(x)	((__force __be16)htobe16(x))
+#define be32_to_cpu(x)	be32toh((__force __u32)(x))
+#define be16_to_cpu(x)	be16toh((__force __u16)(x))
+#endif
+
+#include <toaster/rio.h>
+
+static_assert(sizeof(struct rio_hdr) == 32, "RIO header is 32 bytes");
+static_assert(sizeof(struct rio_hello) == 16, "RIO hello is 16 bytes");
+
+/**
+ * rio_encode() - fill a wire header from a host-order message
+ * @hdr: wire header to fill
+ * @msg: opcode, flags, tag, status, ioctl, arg and length to send
+ *
+ * Sets magic, version and the reserved field itself.
+ */
+void rio_encode(struct rio_hdr *hdr, const struct rio_msg *msg)
+{
+	hdr->magic = cpu_to_be32(RIO_MAGIC);
+	hdr->version = RIO_VERSION;
+	hdr->opcode = msg->opcode;
+	hdr->flags = cpu_to_be16(msg->flags);
+	hdr->tag = cpu_to_be32(msg->tag);
+	hdr->status = cpu_to_be32(msg->status);
+	hdr->ioctl = cpu_to_be32(msg->ioctl);
+	hdr->arg = cpu_to_be32(msg->arg);
+	hdr->length = cpu_to_be32(msg->length);
+	hdr->reserved = 0;
+}
+
+/* Per-opcode rules for a request (client to server). */
+static int rio_check_request(const struct rio_msg *m)
+{
+	if (m->status)
+		return RIO_BAD_STATUS;
+	if (m->opcode != RIO_OP_IOCTL && m->ioctl)
+		return RIO_BAD_IOCTL;
+	if ((m->flags & RIO_F_NONBLOCK) &&
+	    m->opcode != RIO_OP_READ && m->opcode != RIO_OP_WRITE)
+		return RIO_BAD_FLAGS;
+
+	switch (m->opcode) {
+	case RIO_OP_CANCEL:
+		if (m->tag)
+			return RIO_BAD_TAG;
+		if (m->length)
+			return RIO_BAD_LENGTH;
+		return m->arg ? RIO_OK : RIO_BAD_ARG;
+	case RIO_OP_BYE:
+		if (m->tag)
+			return RIO_BAD_TAG;
+		if (m->length)
+			return RIO_BAD_LENGTH;
+		return m->arg ? RIO_BAD_ARG : RIO_OK;
+	case RIO_OP_NOTIFY:
+		return RIO_BAD_DIRECTION;
+	default:
+		break;
+	}
+
+	/* Everything else is a request that gets a response. */
+	if (!m->tag)
+		return RIO_BAD_TAG;
+
+	switch (m->opcode) {
+	case RIO_OP_HELLO:
+		if (m->length != sizeof(struct rio_hello))
+			return RIO_BAD_LENGTH;
+		return m->arg ? RIO_OK : RIO_BAD_ARG;
+	case RIO_OP_READ:
+		if (m->length)
+			return RIO_BAD_LENGTH;
+		if (!m->arg || m->arg > RIO_MAX_PAYLOAD)
+			return RIO_BAD_ARG;
+		return RIO_OK;
+	case RIO_OP_WRITE:
+		if (!m->length || m->length > RIO_MAX_PAYLOAD)
+			return RIO_BAD_LENGTH;
+		return m->arg ? RIO_BAD_ARG : RIO_OK;
+	case RIO_OP_IOCTL:
+		if (m->length > RIO_MAX_IOCTL)
+			return RIO_BAD_LENGTH;
+		return m->arg > RIO_MAX_IOCTL ? RIO_BAD_ARG : RIO_OK;
+	case RIO_OP_PING:
+		if (m->length > RIO_MAX_PAYLOAD)
+			return RIO_BAD_LENGTH;
+		return m->arg ? RIO_BAD_ARG : RIO_OK;
+	}
+	return RIO_BAD_OPCODE;
+}
+
+/* Per-opcode rules for a response (server to client). */
+static int rio_check_response(const struct rio_msg *m)
+{
+	if (m->flags != RIO_F_RESPONSE)
+		return RIO_BAD_FLAGS;
+	if (m->status >= RIO_S_MAX)
+		return RIO_BAD_STATUS;
+	if (m->opcode != RIO_OP_IOCTL && m->ioctl)
+		return RIO_BAD_IOCTL;
+
+	if (m->opcode == RIO_OP_NOTIFY) {
+		if (m->tag)
+			return RIO_BAD_TAG;
+		if (m->status)
+			return RIO_BAD_STATUS;
+		if (m->length)
+			return RIO_BAD_LENGTH;
+		return m->arg & ~RIO_READY_MASK ? RIO_BAD_ARG : RIO_OK;
+	}
+	if (m->opcode == RIO_OP_CANCEL || m->opcode == RIO_OP_BYE)
+		return RIO_BAD_DIRECTION;
+	if (!m->tag)
+		return RIO_BAD_TAG;
+	/* A failed request carries no payload. */
+	if (m->status != RIO_S_OK && m->length)
+		return RIO_BAD_LENGTH;
+
+	switch (m->opcode) {
+	case RIO_OP_HELLO:
+		if (m->status == RIO_S_OK &&
+		    m->length != sizeof(struct rio_hello))
+			return RIO_BAD_LENGTH;
+		return m->arg ? RIO_BAD_ARG : RIO_OK;
+	case RIO_OP_READ:
+	case RIO_OP_PING:
+		if (m->length > RIO_MAX_PAYLOAD)
+			return RIO_BAD_LENGTH;
+		return m->arg ? RIO_BAD_ARG : RIO_OK;
+	case RIO_OP_WRITE:
+		if (m->length)
+			return RIO_BAD_LENGTH;
+		return m->arg > RIO_MAX_PAYLOAD ? RIO_BAD_ARG : RIO_OK;
+	case RIO_OP_IOCTL:
+		if (m->length > RIO_MAX_IOCTL)
+			return RIO_BAD_LENGTH;
+		return m->arg ? RIO_BAD_ARG : RIO_OK;
+	}
+	return RIO_BAD_OPCODE;
+}
+
+/**
+ * rio_decode() - validate a wire header and convert it to host order
+ * @hdr: header as received
+ * @dir: RIO_DIR_REQUEST on the server, RIO_DIR_RESPONSE on the client
+ * @msg: filled with the decoded fields, also when the header is rejected
+ *	(so the caller can log them)
+ *
+ * Checks every field before the caller allocates or copies anything: magic,
+ * version, opcode, flags, the direction, tag, status, length against the
+ * protocol's fixed maxima and the per-opcode rules of docs/protocol.md.
+ *
+ * Return: RIO_OK (0) or an enum rio_bad reason (positive).
+ */
+int rio_decode(const struct rio_hdr *hdr, enum rio_dir dir, struct rio_msg *msg)
+{
+	int resp;
+
+	msg->opcode = hdr->opcode;
+	msg->flags = be16_to_cpu(hdr->flags);
+	msg->tag = be32_to_cpu(hdr->tag);
+	msg->status = be32_to_cpu(hdr->status);
+	msg->ioctl = be32_to_cpu(hdr->ioctl);
+	msg->arg = be32_to_cpu(hdr->arg);
+	msg->length = be32_to_cpu(hdr->length);
+
+	if (be32_to_cpu(hdr->magic) != RIO_MAGIC)
+		return RIO_BAD_MAGIC;
+	if (hdr->version != RIO_VERSION)
+		return RIO_BAD_VERSION;
+	if (!msg->opcode || msg->opcode >= RIO_OP_MAX)
+		return RIO_BAD_OPCODE;
+	if (msg->flags & ~RIO_F_MASK)
+		return RIO_BAD_FLAGS;
+	if (hdr->reserved)
+		return RIO_BAD_RESERVED;
+	resp = msg->flags & RIO_F_RESPONSE;
+	if (dir == RIO_DIR_REQUEST ? resp : !resp)
+		return RIO_BAD_DIRECTION;
+
+	if (dir == RIO_DIR_REQUEST)
+		return rio_check_request(msg);
+	return rio_check_response(msg);
+}
+
+/**
+ * rio_check_reply() - check that a response fits the request it answers
+ * @req: the request, as sent
+ * @resp: its response, already accepted by rio_decode()
+ *
+ * A response never carries more than was asked: a READ no more bytes than
+ * requested, a WRITE accepts no more than was sent, an IOCTL returns at most
+ * the argument size asked for, a PING echoes exactly.
+ *
+ * Return: RIO_OK (0) or RIO_BAD_MISMATCH.
+ */
+int rio_check_reply(const struct rio_msg *req, const struct rio_msg *resp)
+{
+	if (req->opcode != resp->opcode || req->tag != resp->tag)
+		return RIO_BAD_MISMATCH;
+	if (resp->status != RIO_S_OK)
+		return RIO_OK;
+
+	switch (req->opcode) {
+	case RIO_OP_READ:
+		return resp->length <= req->arg ? RIO_OK : RIO_BAD_MISMATCH;
+	case RIO_OP_WRITE:
+		return resp->arg <= req->length ? RIO_OK : RIO_BAD_MISMATCH;
+	case RIO_OP_IOCTL:
+		if (resp->ioctl != req->ioctl || resp->length > req->arg)
+			return RIO_BAD_MISMATCH;
+		return RIO_OK;
+	case RIO_OP_PING:
+		return resp->length == req->length ? RIO_OK : RIO_BAD_MISMATCH;
+	case RIO_OP_HELLO:
+		return RIO_OK;
+	}
+	return RIO_BAD_MISMATCH;
+}
+
+/**
+ * rio_hello_encode() - fill a HELLO payload
+ * @h: payload to fill
+ * @info: capabilities and limits to announce
+ */
+void rio_hello_encode(struct rio_hello *h, const struct rio_hello_info *info)
+{
+	h->caps = cpu_to_be32(info->caps);
+	h->max_payload = cpu_to_be32(info->max_payload);
+	h->max_inflight = cpu_to_be32(info->max_inflight);
+	h->wait_ms = cpu_to_be32(info->wait_ms);
+}
+
+/**
+ * rio_hello_decode() - validate and decode a HELLO payload
+ * @h: payload as received
+ * @info: out: the decoded fields
+ *
+ * Return: RIO_OK (0) or an enum rio_bad reason.
+ */
+int rio_hello_decode(const struct rio_hello *h, struct rio_hello_info *info)
+{
+	info->caps = be32_to_cpu(h->caps);
+	info->max_payload = be32_to_cpu(h->max_payload);
+	info->max_inflight = be32_to_cpu(h->max_inflight);
+	info->wait_ms = be32_to_cpu(h->wait_ms);
+
+	if (info->caps & ~RIO_CAP_MASK)
+		return RIO_BAD_ARG;
+	if (info->max_payload < 1 || info->max_payload > RIO_MAX_PAYLOAD ||
+	    info->max_inflight < 1 || info->wait_ms < 1)
+		return RIO_BAD_ARG;
+	return RIO_OK;
+}
+
+static const char * const rio_bad_names[RIO_BAD_MAX] = {
+	[RIO_OK]		= "ok",
+	[RIO_BAD_MAGIC]		= "bad magic",
+	[RIO_BAD_VERSION]	= "unsupported version",
+	[RIO_BAD_OPCODE]	= "unknown opcode",
+	[RIO_BAD_FLAGS]		= "bad flags",
+	[RIO_BAD_DIRECTION]	= "opcode not allowed in this direction",
+	[RIO_BAD_TAG]		= "bad tag",
+	[RIO_BAD_STATUS]	= "bad status",
+	[RIO_BAD_LENGTH]	= "bad payload length",
+	[RIO_BAD_ARG]		= "bad argument",
+	[RIO_BAD_IOCTL]		= "bad ioctl field",
+	[RIO_BAD_RESERVED]	= "reserved field not zero",
+	[RIO_BAD_MISMATCH]	= "response does not match its request",
+};
+
+/**
+ * rio_bad_str() - human-readable reason for an enum rio_bad value
+ * @bad: value returned by rio_decode() and friends
+ *
+ * Return: a static string, never NULL.
+ */
+const char *rio_bad_str(int bad)
+{
+	if (bad < 0 || bad >= RIO_BAD_MAX)
+		return "invalid reason";
+	return rio_bad_names[bad];
+}
+
+static const char * const rio_op_names[RIO_OP_MAX] = {
+	[RIO_OP_HELLO]	= "HELLO",
+	[RIO_OP_READ]	= "READ",
+	[RIO_OP_WRITE]	= "WRITE",
+	[RIO_OP_IOCTL]	= "IOCTL",
+	[RIO_OP_PING]	= "PING",
+	[RIO_OP_CANCEL]	= "CANCEL",
+	[RIO_OP_BYE]	= "BYE",
+	[RIO_OP_NOTIFY]	= "NOTIFY",
+};
+
+/**
+ * rio_op_str() - name of an opcode
+ * @opcode: any value
+ *
+ * Return: a static string, "?" for an unknown opcode.
+ */
+const char *rio_op_str(unsigned int opcode)
+{
+	if (!opcode || opcode >= RIO_OP_MAX)
+		return "?";
+	return rio_op_names[opcode];
+}
+
+static const int rio_errnos[RIO_S_MAX] = {
+	[RIO_S_OK]	 = 0,
+	[RIO_S_INVAL]	 = EINVAL,
+	[RIO_S_AGAIN]	 = EAGAIN,
+	[RIO_S_BUSY]	 = EBUSY,
+	[RIO_S_CANCELED] = ECANCELED,
+	[RIO_S_NOTTY]	 = ENOTTY,
+	[RIO_S_PROTO]	 = EPROTO,
+	[RIO_S_NOMEM]	 = ENOMEM,
+	[RIO_S_NODEV]	 = ENODEV,
+	[RIO_S_VERSION]	 = EPROTONOSUPPORT,
+	[RIO_S_MSGSIZE]	 = EMSGSIZE,
+	[RIO_S_IO]	 = EIO,
+	[RIO_S_SHUTDOWN] = ESHUTDOWN,
+};
+
+/**
+ * rio_status_to_errno() - map a RIO status to a negative errno
+ * @status: enum rio_status from the wire
+ *
+ * Return: 0 for RIO_S_OK, else a negative errno (-EIO for unknown codes).
+ */
+int rio_status_to_errno(__u32 status)
+{
+	if (status >= RIO_S_MAX)
+		return -EIO;
+	return -rio_errnos[status];
+}
+
+/**
+ * rio_errno_to_status() - map an errno to a RIO status
+ * @err: errno, negative or positive; 0 for success
+ *
+ * Return: the enum rio_status; errnos without a code of their own map to
+ * RIO_S_IO.
+ */
+__u32 rio_errno_to_status(int err)
+{
+	__u32 s;
+
+	if (err < 0)
+		err = -err;
+	for (s = 0; s < RIO_S_MAX; s++)
+		if (rio_errnos[s] == err)
+			return s;
+	return RIO_S_IO;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The toaster server: toasters 1..count, toaster N listening on
+ * base_port + N. An instance is created by the module (toaster_server.ko)
+ * or by the KUnit suite, on ports of its own.
+ */
+#ifndef _TOASTER_SERVER_H
+#define _TOASTER_SERVER_H
+
+#include <linux/socket.h>
+#include <linux/types.h>
+
+struct toaster_srv;
+
+/**
+ * struct toaster_srv_config - what an instance is built from
+ * @count: toasters, 1..RIO_MAX_SERIAL
+ * @base_port: toaster N listens on @base_port + N
+ * @addr: bind address (the port is set per toaster)
+ * @toast_ms: toasting time per darkness level
+ * @debugfs_name: directory under debugfs for status files, or NULL
+ */
+struct toaster_srv_config {
+	unsigned int count;
+	u16 base_port;
+	struct sockaddr_storage addr;
+	unsigned int toast_ms;
+	const char *debugfs_name;
+};
+
+int toaster_parse_addr(const char *str, struct sockaddr_storage *ss);
+struct toaster_srv *toaster_srv_start(const struct toaster_srv_config *cfg);
+void toaster_srv_stop(struct toaster_srv *srv);
+
+#endif /* _TOASTER_SERVER_H */

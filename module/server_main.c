@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * toaster_server.ko: hosts simulated toasters 1..count; toaster N listens
+ * on TCP port 5000 + N and speaks RIO (docs/protocol.md). Status and
+ * counters: /sys/kernel/debug/toaster_server/toasterN.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include <toaster/rio.h>
+#include "server.h"
+
+static unsigned int count = 1;
+module_param(count, uint, 0444);
+MODULE_PARM_DESC(count, "Number of toasters, 1..64; toaster N listens on port 5000+N (default 1)");
+
+static char *addr;
+module_param(addr, charp, 0444);
+MODULE_PARM_DESC(addr, "Bind address, IPv4 or IPv6 literal (default: any, dual stack)");
+
+static unsigned int toast_ms = 100;
+module_param(toast_ms, uint, 0444);
+MODULE_PARM_DESC(toast_ms, "Toasting time per darkness level in ms; 0 makes a plain pipe (default 100)");
+
+static struct toaster_srv *toaster_server;
+
+static int __init toaster_server_init(void)
+{
+	struct toaster_srv_config cfg = {
+		.count = count,
+		.base_port = RIO_BASE_PORT,
+		.toast_ms = toast_ms,
+		.debugfs_name = KBUILD_MODNAME,
+	};
+	struct toaster_srv *srv;
+
+	if (!count || count > RIO_MAX_SERIAL) {
+		pr_err("count=%u: must be 1..%u\n", count, RIO_MAX_SERIAL);
+		return -EINVAL;
+	}
+	if (toaster_parse_addr(addr, &cfg.addr)) {
+		pr_err("addr=%s: not an IPv4 or IPv6 literal\n", addr);
+		return -EINVAL;
+	}
+	srv = toaster_srv_start(&cfg);
+	if (IS_ERR(srv))
+		return PTR_ERR(srv);
+	toaster_server = srv;
+	pr_info("%u toaster(s) on ports %u..%u, toast_ms=%u\n", count,
+		RIO_BASE_PORT + 1, RIO_BASE_PORT + count, toast_ms);
+	return 0;
+}
+
+static void __exit toaster_server_exit(void)
+{
+	toaster_srv_stop(toaster_server);
+}
+
+module_init(toaster_server_init);
+module_exit(toaster_server_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Remote toaster server: simulated toasters over RIO/TCP");

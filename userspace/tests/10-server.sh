@@ -1,0 +1,122 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end tests of toaster_server.ko with the riopeer tool: the protocol
+# as a client sees it, malformed frames, busy toasters, unload with clients.
+# Prints one KTAP document; see docs/testing.md.
+
+. "$TOASTER_KTAP"
+
+TOAST_MS=50
+DBG=/sys/kernel/debug/toaster_server
+
+# Malformed frames sent after HELLO; each must close only its connection.
+AFTER_HELLO="magic version opcode opcode0 flags nonblock reserved response-flag
+notify status tag0 cancel-tag cancel-arg bye-arg length read-payload read-arg
+read-big write-empty ioctl-length ioctl-field second-hello truncated"
+# Malformed HELLOs (and a valid frame before HELLO).
+INSTEAD_OF_HELLO="hello-length hello-serial0 hello-caps hello-wait0
+hello-maxpayload0 hello-inflight0 before-hello"
+
+n_bad=0
+for k in $AFTER_HELLO $INSTEAD_OF_HELLO; do n_bad=$((n_bad + 1)); done
+ktap_plan $((19 + n_bad))
+
+peer() { riopeer -t 3000 "$@"; }
+now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+ktap_check "load toaster_server" \
+	insmod "$TOASTER_MODDIR/toaster_server.ko" count=2 toast_ms=$TOAST_MS
+
+ktap_check "hello and ping" peer -n 1 hello ping 100
+
+ktap_check "write then read after toasting" \
+	peer -n 1 hello write hello --expect-length 5 \
+		read 64 nonblock --expect-status AGAIN \
+		read 64 --expect-data hello \
+		read 64 --expect-length 0
+
+# Darkness 5 x 50 ms: the blocking READ must take at least 250 ms.
+t0=$(now_ms)
+peer -n 1 hello write x read 8 --expect-data x >/dev/null 2>&1
+rc=$?
+ms=$(( $(now_ms) - t0 ))
+if [ "$rc" -eq 0 ] && [ $ms -ge $((5 * TOAST_MS)) ]; then
+	ktap_ok "read waits darkness x toast_ms"
+else
+	ktap_not_ok "read waits darkness x toast_ms" "rc=$rc ms=$ms"
+fi
+
+ktap_check "IPv6 loopback" riopeer -h ::1 -n 2 hello ping
+
+ktap_check "serial mismatch refused and closed" \
+	peer -p 5001 hello 2 --expect-status NODEV expect-close
+
+# A holds toaster 1 for 2 s; B is refused with BUSY and closed at once.
+peer -n 1 hello idle 2000 ping >/tmp/holder.out 2>&1 &
+holder=$!
+sleep 0.5
+ktap_check "second client busy and closed" \
+	peer -n 1 hello --expect-status BUSY expect-close
+wait $holder
+ktap_result "first client unaffected by the busy one" $?
+
+ktap_check "no HELLO: closed after the timeout" \
+	riopeer -t 6000 -n 1 expect-close 2500
+
+ktap_check "state kept across connections" sh -c "
+	riopeer -n 2 hello ioctl darkness 0 1 write abc bye &&
+	riopeer -n 2 hello ioctl-status read 8 --expect-data abc"
+
+ktap_check "cancel of a parked read" \
+	peer -n 1 hello ioctl darkness 0 10 write slow \
+		read 8 async --expect-status CANCELED sleep 100 cancel last \
+		wait read 8 nonblock --expect-status AGAIN ioctl pop 0
+
+ktap_check "ioctl errors: bad darkness EINVAL, unknown NOTTY" \
+	peer -n 1 hello ioctl darkness 0 11 --expect-status INVAL \
+		ioctl 63 0 --expect-status NOTTY ioctl reset 0
+
+# Every malformed frame closes its own connection, nothing else.
+peer -n 2 hello idle 1000 ping idle 1000 ping idle 1000 ping idle 1000 \
+	ping idle 1000 ping idle 1000 ping idle 1000 ping >/tmp/bystander.out 2>&1 &
+bystander=$!
+for k in $AFTER_HELLO; do
+	ktap_check "malformed after HELLO closes: $k" \
+		peer -n 1 hello raw-bad "$k" expect-close
+done
+for k in $INSTEAD_OF_HELLO; do
+	ktap_check "malformed HELLO closes: $k" \
+		peer -n 1 raw-bad "$k" expect-close
+done
+ktap_check "tag reused while outstanding closes" \
+	peer -n 1 hello write x read 8 async raw-bad dup-tag expect-close
+wait $bystander
+ktap_result "other toaster's client kept working" $?
+ktap_check "toaster usable after the bad clients" peer -n 1 hello ping
+
+ktap_check "bad input logged with the peer's address" \
+	sh -c "dmesg | grep -Eq 'toaster_server: peer [^ ]*127.0.0.1[^ ]*: bad magic'"
+
+ktap_check "debugfs status and counters" \
+	sh -c "grep -q '^serial: 1' $DBG/toaster1 && grep -q '^connections: [1-9]' $DBG/toaster1"
+
+# Unload with one client holding a toaster and one silent connection.
+peer -n 1 hello write x read 8 async expect-close >/tmp/unload1.out 2>&1 &
+p1=$!
+peer -n 2 expect-close >/tmp/unload2.out 2>&1 &
+p2=$!
+sleep 0.5
+t0=$(now_ms)
+rmmod toaster_server
+rc=$?
+ms=$(( $(now_ms) - t0 ))
+if [ $rc -eq 0 ] && [ $ms -lt 1000 ]; then
+	ktap_ok "rmmod with clients connected returns within a second"
+else
+	ktap_not_ok "rmmod with clients connected returns within a second" "rc=$rc ms=$ms"
+fi
+wait $p1 && wait $p2
+ktap_result "clients see the connection closed at unload" $?
+
+ktap_finish
