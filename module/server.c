@@ -925,7 +925,7 @@ struct toaster_srv *toaster_srv_start(const struct toaster_srv_config *cfg)
 	if (cfg->debugfs_name) {
 		srv->debugfs = debugfs_create_dir(cfg->debugfs_name, NULL);
 		for (i = 0; i < cfg->count; i++) {
-			char name[16];
+			char name[24];
 
 			snprintf(name, sizeof(name), "toaster%u", i + 1);
 			debugfs_create_file(name, 0444, srv->debugfs,

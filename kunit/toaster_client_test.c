@@ -1,0 +1,870 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite "toaster_client": the client's request lifecycle - tags,
+ * matching, cancel, stash, timeout, disconnect - on a fake transport that
+ * records what the client sends and lets the test play the server.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include "../module/rio_proto.c"
+#include "../module/rio_conn.c"
+#include "../module/client_core.c"
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
+#include <linux/mman.h>
+#include <linux/sched/task.h>
+#include <linux/signal.h>
+
+#define FAKE_MAX_SENT	64
+
+/**
+ * struct fake_xport - a transport that only records frames
+ * @sent: headers sent, tags as assigned
+ * @nsent: frames sent
+ * @sent_done: completed once per frame sent
+ * @payload: first bytes of the last payload sent
+ * @dead: toaster_link_dead() was called
+ * @abort_err: the error it was called with
+ * @autoreply: answer every request from inside send(), with @reply_*
+ * @reply_status: status of the automatic answer
+ * @reply_arg: its arg
+ * @reply_len: its payload length
+ * @reply_payload: its payload
+ * @reply_ret: what toaster_link_frame() returned for it
+ */
+struct fake_xport {
+	struct rio_msg sent[FAKE_MAX_SENT];
+	unsigned int nsent;
+	struct completion sent_done;
+	u8 payload[16];
+	bool dead;
+	int abort_err;
+	bool autoreply;
+	u32 reply_status;
+	u32 reply_arg;
+	u32 reply_len;
+	u8 reply_payload[64];
+	int reply_ret;
+};
+
+struct tc_ctx {
+	struct toaster_dev dev;
+	struct toaster_link *link;
+	struct fake_xport fx;
+};
+
+static void fake_abort(struct toaster_link *link, int err)
+{
+	struct fake_xport *fx = link->xpriv;
+
+	if (fx->dead)
+		return;
+	fx->dead = true;
+	fx->abort_err = err;
+	toaster_link_dead(link, err);
+}
+
+static int fake_send(struct toaster_link *link, const struct rio_msg *msg,
+		     void *payload)
+{
+	struct fake_xport *fx = link->xpriv;
+
+	memset(fx->payload, 0, sizeof(fx->payload));
+	if (payload)
+		memcpy(fx->payload, payload,
+		       min_t(u32, msg->length, sizeof(fx->payload)));
+	kvfree(payload);
+	if (fx->dead)
+		return -ENOTCONN;
+	if (fx->nsent < FAKE_MAX_SENT)
+		fx->sent[fx->nsent] = *msg;
+	fx->nsent++;
+	complete(&fx->sent_done);
+
+	if (fx->autoreply && msg->tag) {
+		struct rio_msg r = {
+			.opcode = msg->opcode,
+			.flags = RIO_F_RESPONSE,
+			.tag = msg->tag,
+			.status = fx->reply_status,
+			.ioctl = msg->ioctl,
+			.arg = fx->reply_arg,
+			.length = fx->reply_len,
+		};
+
+		fx->reply_ret = toaster_link_frame(link, &r, fx->reply_payload);
+		if (fx->reply_ret < 0)
+			fake_abort(link, fx->reply_ret);
+	}
+	return 0;
+}
+
+static const struct toaster_xport_ops fake_xport_ops = {
+	.send = fake_send,
+	.abort = fake_abort,
+};
+
+static int tc_init(struct kunit *test)
+{
+	struct tc_ctx *ctx;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	toaster_dev_init(&ctx->dev, 7);
+	init_completion(&ctx->fx.sent_done);
+	ctx->link = toaster_link_alloc(&ctx->dev, 1000);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->link);
+	ctx->link->xops = &fake_xport_ops;
+	ctx->link->xpriv = &ctx->fx;
+	ctx->link->notify = true;
+	test->priv = ctx;
+	return 0;
+}
+
+static void tc_exit(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+
+	toaster_link_free(ctx->link);
+	mutex_destroy(&ctx->dev.lock);
+}
+
+/* poll masks as plain integers, for the KUnit macros */
+#define TC_MASK(m)	((__force unsigned int)(m))
+
+static unsigned int tc_poll(struct toaster_link *link)
+{
+	return TC_MASK(toaster_link_poll_mask(link));
+}
+
+/* A page of user memory, for the paths that copy to and from userspace. */
+static unsigned long tc_user_buf(struct kunit *test)
+{
+	unsigned long ubuf;
+
+	ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	if (!ubuf)
+		kunit_skip(test, "no user memory (kunit_vm_mmap)");
+	return ubuf;
+}
+
+/* A response to the request @req, as the server would send it. */
+static struct rio_msg tc_resp(const struct toaster_req *req, u32 status,
+			      u32 arg, u32 length)
+{
+	struct rio_msg r = {
+		.opcode = req->msg.opcode,
+		.flags = RIO_F_RESPONSE,
+		.tag = req->msg.tag,
+		.status = status,
+		.ioctl = req->msg.ioctl,
+		.arg = arg,
+		.length = length,
+	};
+
+	return r;
+}
+
+static void tc_ping(struct toaster_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->msg.opcode = RIO_OP_PING;
+}
+
+static void tc_read(struct toaster_link *link, struct toaster_req *req,
+		    u32 arg)
+{
+	memset(req, 0, sizeof(*req));
+	req->msg.opcode = RIO_OP_READ;
+	req->msg.arg = arg;
+	req->resp_buf = link->rbuf;
+	req->resp_max = arg;
+}
+
+static void tc_status_ioctl(struct toaster_req *req, void *buf)
+{
+	memset(req, 0, sizeof(*req));
+	req->msg.opcode = RIO_OP_IOCTL;
+	req->msg.ioctl = TOASTER_IOC_NR_STATUS;
+	req->msg.arg = sizeof(struct toaster_status);
+	req->resp_buf = buf;
+	req->resp_max = sizeof(struct toaster_status);
+}
+
+static void tc_request_ok(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_req req;
+
+	ctx->fx.autoreply = true;
+	tc_ping(&req);
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false), 0);
+	KUNIT_EXPECT_EQ(test, ctx->fx.reply_ret, 0);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 1U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].opcode, RIO_OP_PING);
+	KUNIT_EXPECT_NE(test, ctx->fx.sent[0].tag, 0U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.requests), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.errors), 0);
+
+	/* The server's status comes back as an errno. */
+	ctx->fx.reply_status = RIO_S_INVAL;
+	tc_ping(&req);
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.errors), 1);
+	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
+}
+
+static void tc_unknown_tag(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_req req;
+	struct rio_msg r;
+
+	tc_ping(&req);
+	req.msg.tag = 1234;
+	r = tc_resp(&req, RIO_S_OK, 0, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), -EPROTO);
+
+	/* Also with a request outstanding under another tag. */
+	tc_ping(&req);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	r = tc_resp(&req, RIO_S_OK, 0, 0);
+	r.tag++;
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), -EPROTO);
+	KUNIT_EXPECT_FALSE(test, req.done);
+}
+
+static void tc_duplicate_response(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_req req;
+	struct rio_msg r;
+
+	tc_ping(&req);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	r = tc_resp(&req, RIO_S_OK, 0, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_TRUE(test, req.done);
+	KUNIT_EXPECT_EQ(test, req.err, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), -EPROTO);
+}
+
+static void tc_cancel_late_dropped(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	u8 out[sizeof(struct toaster_status)], wire[sizeof(out)];
+	struct toaster_req req;
+	struct rio_msg r;
+
+	/* Answered CANCELED: dropped. */
+	tc_status_ioctl(&req, out);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(ctx->link, &req));
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 2U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].opcode, RIO_OP_CANCEL);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].tag, 0U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].arg, req.msg.tag);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.cancels), 1);
+	r = tc_resp(&req, RIO_S_CANCELED, 0, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_FALSE(test, req.done);
+	/* The tag is forgotten now: once more is a protocol error. */
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), -EPROTO);
+
+	/* Answered with its result: dropped too, the buffer untouched. */
+	memset(out, 0xaa, sizeof(out));
+	memset(wire, 0x55, sizeof(wire));
+	tc_status_ioctl(&req, out);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(ctx->link, &req));
+	r = tc_resp(&req, RIO_S_OK, 0, sizeof(wire));
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, wire), 0);
+	KUNIT_EXPECT_FALSE(test, req.done);
+	KUNIT_EXPECT_EQ(test, out[0], 0xaa);
+	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
+
+	/* Cancelling a request that completed already does nothing. */
+	tc_ping(&req);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	r = tc_resp(&req, RIO_S_OK, 0, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_FALSE(test, toaster_link_cancel(ctx->link, &req));
+}
+
+static void tc_cancel_read_stash(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	struct toaster_req req;
+	unsigned long ubuf;
+	struct rio_msg r = {
+		.opcode = RIO_OP_NOTIFY,
+		.flags = RIO_F_RESPONSE,
+		.arg = RIO_READY_IN | RIO_READY_OUT,
+	};
+	unsigned int nsent;
+	char got[8] = {};
+
+	KUNIT_ASSERT_EQ(test, toaster_link_frame(link, &r, NULL), 0);
+
+	tc_read(link, &req, 8);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &req));
+	KUNIT_EXPECT_TRUE(test, link->read_cancelled);
+	/* A read would have to wait for the cancelled READ: not readable. */
+	KUNIT_EXPECT_FALSE(test, tc_poll(link) & TC_MASK(EPOLLIN));
+
+	/* The toast arrives late: stashed, not lost. */
+	r = tc_resp(&req, RIO_S_OK, 0, 5);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, "toast"), 0);
+	KUNIT_EXPECT_FALSE(test, req.done);
+	KUNIT_EXPECT_FALSE(test, link->read_cancelled);
+	KUNIT_EXPECT_EQ(test, link->stash_len, 5U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.bytes_in), 5);
+	KUNIT_EXPECT_TRUE(test, tc_poll(link) & TC_MASK(EPOLLIN));
+
+	/* The next read() returns it, in two parts, without a request. */
+	ubuf = tc_user_buf(test);
+	nsent = ctx->fx.nsent;
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 3,
+						true), 3);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link,
+						(char __user *)ubuf + 3, 8,
+						true), 2);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, nsent);
+	KUNIT_EXPECT_EQ(test, copy_from_user(got, (char __user *)ubuf, 5), 0UL);
+	KUNIT_EXPECT_STREQ(test, got, "toast");
+	KUNIT_EXPECT_EQ(test, link->stash_len, 0U);
+
+	/* Now a read asks the server again. */
+	ctx->fx.autoreply = true;
+	ctx->fx.reply_len = 3;
+	memcpy(ctx->fx.reply_payload, "abc", 3);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
+						true), 3);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, nsent + 1);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[nsent].opcode, RIO_OP_READ);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[nsent].flags, RIO_F_NONBLOCK);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[nsent].arg, 8U);
+}
+
+static void tc_cancel_read_blocks_next_read(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	struct toaster_req req;
+	unsigned long ubuf;
+	unsigned int nsent;
+	struct rio_msg r;
+
+	tc_read(link, &req, 8);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &req));
+	nsent = ctx->fx.nsent;
+
+	/* O_NONBLOCK read: EAGAIN and no new READ while one is cancelled. */
+	ubuf = tc_user_buf(test);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
+						true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, nsent);
+
+	/* Answered CANCELED: nothing stashed, READs flow again. */
+	r = tc_resp(&req, RIO_S_CANCELED, 0, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, link->stash_len, 0U);
+	ctx->fx.autoreply = true;
+	ctx->fx.reply_status = RIO_S_AGAIN;
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
+						true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, nsent + 1);
+}
+
+static void tc_never_wrong_request(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	u8 out[sizeof(struct toaster_status)], wire[sizeof(out)];
+	struct toaster_req a, b;
+	struct rio_msg r;
+
+	memset(wire, 0x55, sizeof(wire));
+	tc_status_ioctl(&a, out);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &a), 0);
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(ctx->link, &a));
+	tc_status_ioctl(&b, out);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &b), 0);
+	KUNIT_EXPECT_NE(test, a.msg.tag, b.msg.tag);
+
+	/* A's late answer, same opcode and size as B's: B does not take it. */
+	r = tc_resp(&a, RIO_S_OK, 0, sizeof(wire));
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, wire), 0);
+	KUNIT_EXPECT_FALSE(test, b.done);
+
+	/* B's own answer completes B. */
+	wire[0] = 0x66;
+	r = tc_resp(&b, RIO_S_OK, 0, sizeof(wire));
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, wire), 0);
+	KUNIT_EXPECT_TRUE(test, b.done);
+	KUNIT_EXPECT_EQ(test, b.err, 0);
+	KUNIT_EXPECT_EQ(test, out[0], 0x66);
+}
+
+static void tc_reply_mismatch(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_req req;
+	struct rio_msg r;
+
+	/* B's tag but another opcode. */
+	tc_ping(&req);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	r = tc_resp(&req, RIO_S_OK, 0, 0);
+	r.opcode = RIO_OP_READ;
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), -EPROTO);
+	KUNIT_EXPECT_FALSE(test, req.done);
+}
+
+static void tc_read_too_long(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_req req;
+	struct rio_msg r;
+
+	tc_read(ctx->link, &req, 4);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	r = tc_resp(&req, RIO_S_OK, 0, 8);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, "12345678"),
+			-EPROTO);
+	KUNIT_EXPECT_FALSE(test, req.done);
+
+	/* Exactly as long as asked is fine. */
+	r = tc_resp(&req, RIO_S_OK, 0, 4);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, "1234"), 0);
+	KUNIT_EXPECT_TRUE(test, req.done);
+	KUNIT_EXPECT_EQ(test, req.resp_len, 4U);
+	KUNIT_EXPECT_EQ(test, memcmp(ctx->link->rbuf, "1234", 4), 0);
+}
+
+static void tc_bad_write_ioctl_answers(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	u8 out[sizeof(struct toaster_status)] = {};
+	struct toaster_req req;
+	struct rio_msg r;
+
+	/* IOCTL answer shorter than the argument asked for. */
+	tc_status_ioctl(&req, out);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	r = tc_resp(&req, RIO_S_OK, 0, 16);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, out), -EPROTO);
+	KUNIT_EXPECT_FALSE(test, req.done);
+
+	/* WRITE: more accepted than sent, or nothing at all with OK. */
+	memset(&req, 0, sizeof(req));
+	req.msg.opcode = RIO_OP_WRITE;
+	req.msg.length = 4;
+	req.payload = kvmalloc(4, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	r = tc_resp(&req, RIO_S_OK, 5, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), -EPROTO);
+	r = tc_resp(&req, RIO_S_OK, 0, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), -EPROTO);
+	r = tc_resp(&req, RIO_S_OK, 3, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, req.resp_arg, 3U);
+}
+
+/* A thread doing one blocking request, so the test can play the server. */
+struct tc_thread {
+	struct toaster_link *link;
+	struct toaster_req req;
+	bool resolve;
+	int ret;
+	struct completion done;
+	struct task_struct *task;
+};
+
+static int tc_thread_fn(void *data)
+{
+	struct tc_thread *t = data;
+
+	allow_signal(SIGUSR1);
+	t->ret = toaster_link_request(t->link, &t->req, t->resolve);
+	complete(&t->done);
+	return 0;
+}
+
+static void tc_thread_start(struct kunit *test, struct tc_thread *t,
+			    struct toaster_link *link, bool resolve)
+{
+	t->link = link;
+	t->resolve = resolve;
+	init_completion(&t->done);
+	t->task = kthread_create(tc_thread_fn, t, "toaster_kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->task));
+	get_task_struct(t->task);
+	wake_up_process(t->task);
+}
+
+static int tc_thread_join(struct tc_thread *t)
+{
+	if (!wait_for_completion_timeout(&t->done, 10 * HZ))
+		return -EDEADLK;	/* must not happen: requests are bounded */
+	put_task_struct(t->task);
+	return t->ret;
+}
+
+static bool tc_wait_sent(struct tc_ctx *ctx)
+{
+	return wait_for_completion_timeout(&ctx->fx.sent_done, 5 * HZ);
+}
+
+static void tc_disconnect(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_req cancelled, req;
+	struct tc_thread t = {};
+
+	tc_read(ctx->link, &cancelled, 8);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &cancelled), 0);
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(ctx->link, &cancelled));
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+
+	tc_ping(&t.req);
+	tc_thread_start(test, &t, ctx->link, false);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+
+	/* The server goes away: the waiter fails at once with ECONNRESET. */
+	fake_abort(ctx->link, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, tc_thread_join(&t), -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, tc_poll(ctx->link),
+			TC_MASK(EPOLLHUP | EPOLLERR));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->dev.state), TOASTER_DEAD);
+	KUNIT_EXPECT_FALSE(test, ctx->link->read_cancelled);
+
+	/* Then everything fails with ENOTCONN. */
+	tc_ping(&req);
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false),
+			-ENOTCONN);
+}
+
+static void tc_disconnect_enotconn(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	unsigned long ubuf;
+
+	fake_abort(ctx->link, -ECONNRESET);
+	ubuf = tc_user_buf(test);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(ctx->link,
+						(char __user *)ubuf, 8, false),
+			-ENOTCONN);
+	KUNIT_EXPECT_EQ(test, toaster_link_write(ctx->link,
+						 (char __user *)ubuf, 8, false),
+			-ENOTCONN);
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link, TOASTER_IOC_POP,
+						 NULL), -ENOTCONN);
+	/* Local statistics still work. */
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link, TOASTER_IOC_STATS,
+						 (void __user *)ubuf), 0);
+}
+
+static void tc_timeout(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_req req;
+	unsigned long t0;
+
+	ctx->link->timeout = msecs_to_jiffies(50);
+	tc_ping(&req);
+	t0 = jiffies;
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false),
+			-ETIMEDOUT);
+	KUNIT_EXPECT_GE(test, jiffies - t0, msecs_to_jiffies(50));
+	KUNIT_EXPECT_TRUE(test, ctx->fx.dead);
+	KUNIT_EXPECT_EQ(test, ctx->fx.abort_err, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.timeouts), 1);
+
+	tc_ping(&req);
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false),
+			-ENOTCONN);
+}
+
+static void tc_signal_cancels(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct tc_thread t = {};
+	struct rio_msg r;
+
+	tc_read(ctx->link, &t.req, 16);
+	tc_thread_start(test, &t, ctx->link, false);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+	send_sig(SIGUSR1, t.task, 1);
+	KUNIT_EXPECT_EQ(test, tc_thread_join(&t), -ERESTARTSYS);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 2U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].opcode, RIO_OP_CANCEL);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].arg, ctx->fx.sent[0].tag);
+
+	/* The late CANCELED answer is dropped quietly. */
+	r = tc_resp(&t.req, RIO_S_CANCELED, 0, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_FALSE(test, ctx->link->read_cancelled);
+	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
+}
+
+static void tc_signal_write_resolves(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct tc_thread t = {};
+	struct rio_msg r;
+
+	t.req.msg.opcode = RIO_OP_WRITE;
+	t.req.msg.length = 4;
+	t.req.payload = kvmalloc(4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t.req.payload);
+	tc_thread_start(test, &t, ctx->link, true);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+	send_sig(SIGUSR1, t.task, 1);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));	/* the CANCEL */
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].opcode, RIO_OP_CANCEL);
+
+	/* The server had taken 3 bytes already: the writer learns it. */
+	r = tc_resp(&t.req, RIO_S_OK, 3, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tc_thread_join(&t), 0);
+	KUNIT_EXPECT_EQ(test, t.req.resp_arg, 3U);
+
+	/* Answered CANCELED: the write is interrupted. */
+	memset(&t, 0, sizeof(t));
+	t.req.msg.opcode = RIO_OP_WRITE;
+	t.req.msg.length = 4;
+	t.req.payload = kvmalloc(4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t.req.payload);
+	tc_thread_start(test, &t, ctx->link, true);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+	send_sig(SIGUSR1, t.task, 1);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+	r = tc_resp(&t.req, RIO_S_CANCELED, 0, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tc_thread_join(&t), -ERESTARTSYS);
+}
+
+static void tc_tags(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_req req, held;
+
+	ctx->fx.autoreply = true;
+	ctx->link->next_tag = U32_MAX;
+	tc_ping(&req);
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false), 0);
+	KUNIT_EXPECT_EQ(test, req.msg.tag, U32_MAX);
+	tc_ping(&req);
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false), 0);
+	KUNIT_EXPECT_EQ(test, req.msg.tag, 1U);	/* 0 is skipped */
+
+	/* A tag still outstanding (cancelled) is not reused. */
+	ctx->fx.autoreply = false;
+	ctx->link->next_tag = 5;
+	tc_ping(&held);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &held), 0);
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(ctx->link, &held));
+	ctx->link->next_tag = 5;
+	tc_ping(&req);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+	KUNIT_EXPECT_EQ(test, req.msg.tag, 6U);
+}
+
+static void tc_table_full(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_req req;
+	unsigned int i;
+
+	for (i = 0; i < TOASTER_MAX_TAGS; i++) {
+		tc_ping(&req);
+		KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
+		KUNIT_ASSERT_TRUE(test, toaster_link_cancel(ctx->link, &req));
+	}
+	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
+	tc_ping(&req);
+	KUNIT_EXPECT_EQ(test, toaster_link_submit(ctx->link, &req),
+			-ECONNRESET);
+	KUNIT_EXPECT_TRUE(test, ctx->fx.dead);
+	KUNIT_EXPECT_EQ(test, ctx->fx.abort_err, -ENOBUFS);
+}
+
+static void tc_notify_poll(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct rio_msg r = { .opcode = RIO_OP_NOTIFY, .flags = RIO_F_RESPONSE };
+
+	KUNIT_EXPECT_EQ(test, tc_poll(ctx->link), 0);
+	r.arg = RIO_READY_OUT;
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tc_poll(ctx->link),
+			TC_MASK(EPOLLOUT | EPOLLWRNORM));
+	r.arg = RIO_READY_IN | RIO_READY_OUT;
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tc_poll(ctx->link),
+			TC_MASK(EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM));
+
+	/* A server without NOTIFY: always ready, userspace tries. */
+	ctx->link->notify = false;
+	r.arg = 0;
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tc_poll(ctx->link),
+			TC_MASK(EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM));
+}
+
+static void tc_hello(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct rio_hello_info info = {
+		.caps = RIO_CAP_NOTIFY,
+		.max_payload = 4096,
+		.max_inflight = 1,
+		.wait_ms = 100,
+	};
+	struct rio_hello_info sent;
+
+	ctx->link->notify = false;
+	ctx->fx.autoreply = true;
+	ctx->fx.reply_len = sizeof(struct rio_hello);
+	rio_hello_encode((struct rio_hello *)ctx->fx.reply_payload, &info);
+	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), 0);
+	KUNIT_EXPECT_EQ(test, ctx->link->max_payload, 4096U);
+	KUNIT_EXPECT_TRUE(test, ctx->link->notify);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 1U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].opcode, RIO_OP_HELLO);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].arg, 7U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].length,
+			(u32)sizeof(struct rio_hello));
+	KUNIT_EXPECT_EQ(test, rio_hello_decode((struct rio_hello *)ctx->fx.payload,
+					       &sent), 0);
+	KUNIT_EXPECT_EQ(test, sent.caps, RIO_CAP_NOTIFY);
+	KUNIT_EXPECT_EQ(test, sent.max_payload, RIO_MAX_PAYLOAD);
+	KUNIT_EXPECT_EQ(test, sent.max_inflight, 1U);
+	KUNIT_EXPECT_EQ(test, sent.wait_ms, 2500U);
+
+	/* Refusals map to errnos. */
+	ctx->fx.reply_len = 0;
+	ctx->fx.reply_status = RIO_S_BUSY;
+	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -EBUSY);
+	ctx->fx.reply_status = RIO_S_NODEV;
+	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -ENODEV);
+
+	/* An invalid HELLO payload is a protocol error. */
+	ctx->fx.reply_status = RIO_S_OK;
+	ctx->fx.reply_len = sizeof(struct rio_hello);
+	info.max_payload = 0;
+	rio_hello_encode((struct rio_hello *)ctx->fx.reply_payload, &info);
+	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -EPROTO);
+}
+
+static void tc_ioctl_validation(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	unsigned long ubuf;
+	u32 __user *val;
+	u32 v;
+
+	ubuf = tc_user_buf(test);
+	val = (u32 __user *)ubuf;
+
+	v = 0;
+	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
+						 TOASTER_IOC_SET_DARKNESS, val),
+			-EINVAL);
+	v = 11;
+	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
+						 TOASTER_IOC_SET_DARKNESS, val),
+			-EINVAL);
+	v = TOASTER_CAPACITY_MAX + 1;
+	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
+						 TOASTER_IOC_SET_CAPACITY, val),
+			-EINVAL);
+	v = 2;
+	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
+						 TOASTER_IOC_SET_OVERWRITE, val),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
+						 _IO(TOASTER_IOC_MAGIC, 0x30),
+						 val), -ENOTTY);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 0U);
+
+	/* A valid one goes out big-endian, with its _IOC_NR. */
+	ctx->fx.autoreply = true;
+	v = 10;
+	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
+						 TOASTER_IOC_SET_DARKNESS, val),
+			0);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 1U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].opcode, RIO_OP_IOCTL);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].ioctl,
+			(u32)TOASTER_IOC_NR_SET_DARKNESS);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].length, 4U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].arg, 0U);
+}
+
+static void tc_parse_addr(struct kunit *test)
+{
+	struct sockaddr_storage ss;
+
+	KUNIT_EXPECT_EQ(test, toaster_parse_addr("127.0.0.1", 9, &ss), 0);
+	KUNIT_EXPECT_EQ(test, ss.ss_family, AF_INET);
+	KUNIT_EXPECT_EQ(test, toaster_parse_addr("::1", 3, &ss), 0);
+	KUNIT_EXPECT_EQ(test, ss.ss_family, AF_INET6);
+	KUNIT_EXPECT_EQ(test, toaster_parse_addr("fe80::1:2", 9, &ss), 0);
+	KUNIT_EXPECT_EQ(test, toaster_parse_addr("127.0.0.1x", 10, &ss),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, toaster_parse_addr("localhost", 9, &ss),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, toaster_parse_addr("", 0, &ss), -EINVAL);
+	KUNIT_EXPECT_EQ(test, toaster_parse_addr("1.2.3", 5, &ss), -EINVAL);
+}
+
+static struct kunit_case toaster_client_cases[] = {
+	KUNIT_CASE(tc_request_ok),
+	KUNIT_CASE(tc_unknown_tag),
+	KUNIT_CASE(tc_duplicate_response),
+	KUNIT_CASE(tc_cancel_late_dropped),
+	KUNIT_CASE(tc_cancel_read_stash),
+	KUNIT_CASE(tc_cancel_read_blocks_next_read),
+	KUNIT_CASE(tc_never_wrong_request),
+	KUNIT_CASE(tc_reply_mismatch),
+	KUNIT_CASE(tc_read_too_long),
+	KUNIT_CASE(tc_bad_write_ioctl_answers),
+	KUNIT_CASE(tc_disconnect),
+	KUNIT_CASE(tc_disconnect_enotconn),
+	KUNIT_CASE(tc_timeout),
+	KUNIT_CASE(tc_signal_cancels),
+	KUNIT_CASE(tc_signal_write_resolves),
+	KUNIT_CASE(tc_tags),
+	KUNIT_CASE(tc_table_full),
+	KUNIT_CASE(tc_notify_poll),
+	KUNIT_CASE(tc_hello),
+	KUNIT_CASE(tc_ioctl_validation),
+	KUNIT_CASE(tc_parse_addr),
+	{}
+};
+
+static struct kunit_suite toaster_client_suite = {
+	.name = "toaster_client",
+	.init = tc_init,
+	.exit = tc_exit,
+	.test_cases = toaster_client_cases,
+};
+
+kunit_test_suite(toaster_client_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the remote toaster client");
+MODULE_LICENSE("GPL");
