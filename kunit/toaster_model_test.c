@@ -245,6 +245,7 @@ static struct kunit_suite toaster_model_suite = {
 	.name = "toaster_model",
 	.test_cases = toaster_model_cases,
 };
+
 kunit_test_suite(toaster_model_suite);
 
 MODULE_LICENSE("GPL");

@@ -458,6 +458,7 @@ static void srv_bad_desc(const struct srv_bad_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(srv_bad, srv_bad_cases, srv_bad_desc);
 
 static void srv_malformed_closes_only_that(struct kunit *test)
@@ -548,6 +549,7 @@ static struct kunit_suite toaster_server_suite = {
 	.name = "toaster_server",
 	.test_cases = toaster_server_cases,
 };
+
 kunit_test_suite(toaster_server_suite);
 
 MODULE_LICENSE("GPL");

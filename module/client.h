@@ -153,12 +153,13 @@ struct toaster_slot {
  * @notify: the server sends NOTIFY frames, @ready is meaningful
  * @req_mutex: one request in flight: held from submit to completion
  * @read_mutex: serializes read(); owns @rbuf while no READ is outstanding
- * @lock: spinlock, protects @slots, @next_tag, @dead, @err, @ready,
+ * @lock: spinlock, protects @slots, @next_tag, @dead, @closing, @err, @ready,
  *	@read_cancelled, @stash_off, @stash_len and the completion fields of
  *	every struct toaster_req in @slots
  * @slots: outstanding tags
  * @next_tag: next tag to try, never 0
  * @dead: the connection failed; nothing more is sent or completed
+ * @closing: release() said BYE: the end of the connection is expected
  * @err: why, the first error
  * @ready: RIO_READY_* of the last NOTIFY
  * @read_cancelled: a cancelled READ is still outstanding: no new READ is
@@ -186,6 +187,7 @@ struct toaster_link {
 	struct toaster_slot slots[TOASTER_MAX_TAGS];
 	u32 next_tag;
 	bool dead;
+	bool closing;
 	int err;
 	u32 ready;
 	bool read_cancelled;
@@ -199,7 +201,8 @@ struct toaster_link {
 
 void toaster_dev_init(struct toaster_dev *dev, unsigned int serial);
 const char *toaster_state_str(int state);
-int toaster_parse_addr(const char *s, size_t len, struct sockaddr_storage *ss);
+int toaster_client_parse_addr(const char *s, size_t len,
+			      struct sockaddr_storage *ss);
 
 struct toaster_link *toaster_link_alloc(struct toaster_dev *dev,
 					unsigned int timeout_ms);

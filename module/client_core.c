@@ -104,14 +104,15 @@ void toaster_dev_init(struct toaster_dev *dev, unsigned int serial)
 }
 
 /**
- * toaster_parse_addr() - parse an IPv4 or IPv6 address literal
+ * toaster_client_parse_addr() - parse an IPv4 or IPv6 address literal
  * @s: the text, not necessarily NUL-terminated
  * @len: its length
  * @ss: out: AF_INET or AF_INET6 address, port 0
  *
  * Return: 0 or -EINVAL.
  */
-int toaster_parse_addr(const char *s, size_t len, struct sockaddr_storage *ss)
+int toaster_client_parse_addr(const char *s, size_t len,
+			      struct sockaddr_storage *ss)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
@@ -338,8 +339,10 @@ void toaster_link_dead(struct toaster_link *link, int err)
 {
 	struct toaster_slot *slot;
 	unsigned int i;
+	bool quiet;
 
 	spin_lock(&link->lock);
+	quiet = link->closing || err == -ESHUTDOWN;
 	link->dead = true;
 	link->err = err;
 	for (i = 0; i < TOASTER_MAX_TAGS; i++) {
@@ -355,7 +358,7 @@ void toaster_link_dead(struct toaster_link *link, int err)
 	WRITE_ONCE(link->dev->state, TOASTER_DEAD);
 	spin_unlock(&link->lock);
 
-	if (err != -ESHUTDOWN)
+	if (!quiet)
 		pr_info_ratelimited("%s: connection lost: %pe\n",
 				    link->dev->name, ERR_PTR(err));
 	wake_up_all(&link->wq);
@@ -742,6 +745,10 @@ void toaster_disconnect(struct toaster_link *link)
 {
 	struct rio_msg bye = { .opcode = RIO_OP_BYE };
 
+	/* The server closes after BYE: not worth a log line. */
+	spin_lock(&link->lock);
+	link->closing = true;
+	spin_unlock(&link->lock);
 	link->xops->send(link, &bye, NULL);	/* -ENOTCONN if dead: fine */
 	rio_conn_close(link->xpriv);
 	toaster_link_free(link);
@@ -841,6 +848,8 @@ static int toaster_wait_read_resolved(struct toaster_link *link)
  * Stashed toast comes first. Otherwise one READ of at most RIO_MAX_PAYLOAD
  * bytes; while blocking, a READ the server answers with AGAIN (it parks a
  * request at most wait_ms) is sent again, until toast, EOF or a signal.
+ * Readers of one file take turns; an O_NONBLOCK read does not wait for
+ * its turn: -EAGAIN.
  *
  * Return: bytes read, 0 at EOF (empty toaster), -EAGAIN, -ENOTCONN after the
  * connection died, -ERESTARTSYS, -ETIMEDOUT, -ECONNRESET, -EFAULT.
@@ -853,8 +862,13 @@ ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 
 	if (!count)
 		return 0;
-	if (mutex_lock_interruptible(&link->read_mutex))
+	/* A blocking reader may hold read_mutex until toast is ready. */
+	if (nonblock) {
+		if (!mutex_trylock(&link->read_mutex))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&link->read_mutex)) {
 		return -ERESTARTSYS;
+	}
 
 	for (;;) {
 		ret = toaster_read_stash(link, buf, count);

@@ -101,7 +101,7 @@ static ssize_t server_store(struct device *d, struct device_attribute *attr,
 
 	if (n && buf[n - 1] == '\n')
 		n--;
-	if (n && toaster_parse_addr(buf, n, &addr))
+	if (n && toaster_client_parse_addr(buf, n, &addr))
 		return -EINVAL;
 
 	mutex_lock(&dev->lock);
@@ -235,8 +235,8 @@ static int __init toaster_init(void)
 		return -EINVAL;
 	}
 	if (!toaster_server ||
-	    toaster_parse_addr(toaster_server, strlen(toaster_server),
-			       &toaster_server_addr)) {
+	    toaster_client_parse_addr(toaster_server, strlen(toaster_server),
+				      &toaster_server_addr)) {
 		pr_err("server=%s: not an IPv4 or IPv6 address\n",
 		       toaster_server ?: "");
 		return -EINVAL;

@@ -40,50 +40,55 @@ struct rio_tx {
 	size_t len;
 };
 
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-/* Kernel sockets get their own lockdep classes, as nvme-tcp does. */
-static struct lock_class_key rio_sk_key[2];
-static struct lock_class_key rio_slock_key[2];
-
-static void rio_reclassify_socket(struct socket *sock)
+/**
+ * rio_sock_setup() - prepare a fresh or accepted TCP socket for RIO
+ * @sock: socket not yet in use by anybody else
+ *
+ * Disables Nagle: RIO frames are small requests that want an answer.
+ */
+void rio_sock_setup(struct socket *sock)
 {
+	tcp_sock_set_nodelay(sock->sk);
+}
+
+/**
+ * rio_sock_reclassify() - give a kernel socket its own lockdep class
+ * @sock: socket not yet in use by anybody else
+ *
+ * As nvme-tcp does, so lockdep tells RIO's kernel sockets from user
+ * sockets. With lockdep, the kernel (6.12.y, and 6.1.y since the same
+ * stable fix) makes such a socket hold a reference on this module until it
+ * is destroyed: only for sockets whose lifetime is bounded by something
+ * other than module exit (the client's, bounded by open files). The
+ * server's listeners and connections live until module exit, so the server
+ * must not use it, or rmmod would be refused.
+ */
+void rio_sock_reclassify(struct socket *sock)
+{
+	static struct lock_class_key sk_key[2], slock_key[2];
 	struct sock *sk = sock->sk;
 
+	if (!IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC))
+		return;
 	if (WARN_ON_ONCE(!sock_allow_reclassification(sk)))
 		return;
 
 	switch (sk->sk_family) {
 	case AF_INET:
 		sock_lock_init_class_and_name(sk, "slock-AF_INET-RIO",
-					      &rio_slock_key[0],
+					      &slock_key[0],
 					      "sk_lock-AF_INET-RIO",
-					      &rio_sk_key[0]);
+					      &sk_key[0]);
 		break;
 	case AF_INET6:
 		sock_lock_init_class_and_name(sk, "slock-AF_INET6-RIO",
-					      &rio_slock_key[1],
+					      &slock_key[1],
 					      "sk_lock-AF_INET6-RIO",
-					      &rio_sk_key[1]);
+					      &sk_key[1]);
 		break;
 	default:
 		WARN_ON_ONCE(1);
 	}
-}
-#else
-static void rio_reclassify_socket(struct socket *sock) { }
-#endif
-
-/**
- * rio_sock_setup() - prepare a fresh or accepted TCP socket for RIO
- * @sock: socket not yet in use by anybody else
- *
- * Gives the socket its own lockdep class and disables Nagle: RIO frames are
- * small requests that want an answer.
- */
-void rio_sock_setup(struct socket *sock)
-{
-	rio_reclassify_socket(sock);
-	tcp_sock_set_nodelay(sock->sk);
 }
 
 static void rio_tx_free(struct rio_tx *tx)

@@ -95,6 +95,7 @@ struct rio_conn {
 };
 
 void rio_sock_setup(struct socket *sock);
+void rio_sock_reclassify(struct socket *sock);
 struct rio_conn *rio_conn_create(struct socket *sock,
 				 struct workqueue_struct *wq,
 				 enum rio_dir rx_dir,

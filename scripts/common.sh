@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Shared helpers for the test harness, sourced (not executed) by scripts/vm,
 # scripts/check, scripts/lint and scripts/build-modules. Bash only.
@@ -22,7 +23,9 @@ toaster_debian_release() {
 	for img in /boot/vmlinuz-*-amd64; do
 		[ -e "$img" ] || continue
 		rel=${img#/boot/vmlinuz-}
-		[ -d "/usr/src/linux-headers-$rel" ] && [ -d "/lib/modules/$rel" ] || continue
+		if [ ! -d "/usr/src/linux-headers-$rel" ] || [ ! -d "/lib/modules/$rel" ]; then
+			continue
+		fi
 		best=$(printf '%s\n%s\n' "$best" "$rel" | sed '/^$/d' | sort -V | tail -n1)
 	done
 	[ -n "$best" ] || { echo "no Debian kernel with headers found (run scripts/deps)" >&2; return 1; }

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -109,6 +110,9 @@ static __u32 hello_wait_ms = 1000;
 static __u32 hello_caps = RIO_CAP_NOTIFY;
 static __u32 hello_inflight = 1;
 static bool verbose;
+static bool dry_run;		/* first pass: check the command line only */
+static struct sockaddr_storage peer_addr;
+static socklen_t peer_len;
 
 static int sock = -1;
 static bool closed;
@@ -334,15 +338,12 @@ static void put_be32(unsigned char *p, __u32 v)
 
 /* ---- connection ---- */
 
-static void do_connect(void)
+/* Parse -h HOST and the port into peer_addr. */
+static void resolve_peer(void)
 {
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&peer_addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&peer_addr;
 	char addr[INET6_ADDRSTRLEN + 2];
-	socklen_t len, elen = sizeof(int);
-	struct pollfd pfd;
-	int one = 1, err = 0, r;
 	size_t n;
 
 	snprintf(addr, sizeof(addr), "%s", host);
@@ -351,24 +352,32 @@ static void do_connect(void)
 		memmove(addr, addr + 1, n - 2);
 		addr[n - 2] = '\0';
 	}
-	memset(&ss, 0, sizeof(ss));
+	memset(&peer_addr, 0, sizeof(peer_addr));
 	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
-		len = sizeof(*sin);
+		peer_len = sizeof(*sin);
 	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
-		len = sizeof(*sin6);
+		peer_len = sizeof(*sin6);
 	} else {
 		usage_error("host '%s' is not an IPv4 or IPv6 literal", host);
 	}
+}
 
-	sock = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+static void do_connect(void)
+{
+	socklen_t elen = sizeof(int);
+	struct pollfd pfd;
+	int one = 1, err = 0, r;
+
+	sock = socket(peer_addr.ss_family,
+		      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		die("socket: %s", strerror(errno));
 	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(sock, (struct sockaddr *)&ss, len) < 0) {
+	if (connect(sock, (struct sockaddr *)&peer_addr, peer_len) < 0) {
 		if (errno != EINPROGRESS)
 			die("connect to %s port %d: %s", host, port, strerror(errno));
 		pfd.fd = sock;
@@ -550,26 +559,43 @@ static void print_hello(const struct rio_hello_info *hi)
 	       hi->max_inflight, hi->wait_ms);
 }
 
+#define FIELD(type, f)	{ #f, offsetof(struct type, f) }
+
+/* Print an IOCTL result: the uapi struct, every field big-endian. */
 static void print_ioctl(__u32 nr, const unsigned char *p, __u32 len)
 {
-	static const char * const status_fields[] = {
-		"state", "darkness", "bytes", "ready", "capacity", "flags",
-		"serial", "reserved",
-	};
-	static const char * const counter_fields[] = {
-		"bytes_written", "bytes_read", "bytes_dropped", "requests",
-		"connections", "cancelled",
+	static const struct {
+		const char *name;
+		size_t off;
+	} status_fields[] = {
+		FIELD(toaster_status, state),
+		FIELD(toaster_status, darkness),
+		FIELD(toaster_status, bytes),
+		FIELD(toaster_status, ready),
+		FIELD(toaster_status, capacity),
+		FIELD(toaster_status, flags),
+		FIELD(toaster_status, serial),
+		FIELD(toaster_status, reserved),
+	}, counter_fields[] = {
+		FIELD(toaster_counters, bytes_written),
+		FIELD(toaster_counters, bytes_read),
+		FIELD(toaster_counters, bytes_dropped),
+		FIELD(toaster_counters, requests),
+		FIELD(toaster_counters, connections),
+		FIELD(toaster_counters, cancelled),
 	};
 	__u32 i;
 
 	if (nr == TOASTER_IOC_NR_STATUS && len == sizeof(struct toaster_status)) {
 		for (i = 0; i < ARRAY_SIZE(status_fields); i++)
-			printf(" %s=%u", status_fields[i], get_be32(p + 4 * i));
+			printf(" %s=%u", status_fields[i].name,
+			       get_be32(p + status_fields[i].off));
 		return;
 	}
 	if (nr == TOASTER_IOC_NR_COUNTERS && len == sizeof(struct toaster_counters)) {
 		for (i = 0; i < ARRAY_SIZE(counter_fields); i++)
-			printf(" %s=%llu", counter_fields[i], get_be64(p + 8 * i));
+			printf(" %s=%llu", counter_fields[i].name,
+			       get_be64(p + counter_fields[i].off));
 		return;
 	}
 	if (len)
@@ -584,6 +610,7 @@ static void handle_response(struct pending *p, const struct rio_msg *m)
 	const struct rio_msg *req = &p->req;
 	const char *op = rio_op_str(req->opcode);
 	struct rio_hello_info hi;
+	struct rio_hello h;
 	struct timespec ts;
 	long long rtt_us;
 	int bad;
@@ -603,7 +630,8 @@ static void handle_response(struct pending *p, const struct rio_msg *m)
 	if (m->status == RIO_S_OK) {
 		switch (m->opcode) {
 		case RIO_OP_HELLO:
-			bad = rio_hello_decode((const struct rio_hello *)rxbuf, &hi);
+			memcpy(&h, rxbuf, sizeof(h));
+			bad = rio_hello_decode(&h, &hi);
 			print_hello(&hi);
 			if (bad) {
 				putchar('\n');
@@ -729,6 +757,8 @@ static void wait_for(__u32 tag)
 	struct pending *p;
 	int r;
 
+	if (dry_run)
+		return;
 	for (;;) {
 		p = tag ? find_pending(tag) : NULL;
 		if (tag ? !p : !any_pending())
@@ -810,6 +840,9 @@ static void request(struct rio_msg *m, const void *payload, const struct mods *m
 	if (bad)
 		usage_error("%s tag=%u would be malformed: %s (use raw-bad for that)",
 			    rio_op_str(m->opcode), m->tag, rio_bad_str(bad));
+	last_tag = m->tag;
+	if (dry_run)
+		return;
 	if (find_pending(m->tag))
 		usage_error("tag %u is still outstanding (use raw-bad dup-tag)", m->tag);
 
@@ -823,7 +856,6 @@ static void request(struct rio_msg *m, const void *payload, const struct mods *m
 			die("out of memory");
 		memcpy(p->payload, payload, m->length);
 	}
-	last_tag = m->tag;
 	if (verbose)
 		print_msg("> ", m);
 	send_frame(&hdr, payload, m->length, false);
@@ -988,6 +1020,8 @@ static void oneway(const struct rio_msg *m)
 	if (bad)
 		usage_error("%s would be malformed: %s", rio_op_str(m->opcode),
 			    rio_bad_str(bad));
+	if (dry_run)
+		return;
 	if (verbose)
 		print_msg("> ", m);
 	send_frame(&hdr, NULL, 0, false);
@@ -1040,6 +1074,8 @@ static void cmd_expect_close(int argc, char **argv, int *i)
 
 	if (*i < argc && argv[*i][0] >= '0' && argv[*i][0] <= '9')
 		min_ms = parse_u32(argv[(*i)++], "MIN_MS");
+	if (dry_run)
+		return;
 	/* Whatever answers still arrive are checked, but any status goes. */
 	for (k = 0; k < MAX_PENDING; k++)
 		pending[k].expect = EXPECT_ANY;
@@ -1067,6 +1103,8 @@ static void cmd_expect_notify(int argc, char **argv, int *i)
 		want = mask;
 		++*i;
 	}
+	if (dry_run)
+		return;
 	for (;;) {
 		if (want < 0 ? notify_mask >= 0 : notify_mask == want)
 			return;
@@ -1090,6 +1128,8 @@ static void cmd_idle(int argc, char **argv, int *i)
 
 	(void)argc;
 	deadline = now_ms() + parse_u32(argv[(*i)++], "idle time");
+	if (dry_run)
+		return;
 	while ((r = recv_one(deadline)) > 0)
 		;
 	if (r == 0)
@@ -1103,6 +1143,8 @@ static void cmd_sleep(int argc, char **argv, int *i)
 
 	(void)argc;
 	ms = parse_u32(argv[(*i)++], "sleep time");
+	if (dry_run)
+		return;
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (long)(ms % 1000) * 1000000;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -1114,6 +1156,8 @@ static void cmd_close(int argc, char **argv, int *i)
 	(void)argc;
 	(void)argv;
 	(void)i;
+	if (dry_run)
+		return;
 	do_close();
 	printf("CLOSED by us\n");
 }
@@ -1123,6 +1167,8 @@ static void cmd_reconnect(int argc, char **argv, int *i)
 	(void)argc;
 	(void)argv;
 	(void)i;
+	if (dry_run)
+		return;
 	do_close();
 	do_connect();
 }
@@ -1218,6 +1264,8 @@ static const struct raw_kind raw_kinds[] = {
 /* Send @len bytes of header (+ @plen payload) without judging the result. */
 static void raw_send(const struct rio_hdr *hdr, const void *payload, size_t plen)
 {
+	if (dry_run)
+		return;
 	send_frame(hdr, payload, plen, true);
 }
 
@@ -1225,7 +1273,7 @@ static void raw_register(const struct rio_msg *m)
 {
 	struct pending *p;
 
-	if (!m->tag || find_pending(m->tag))
+	if (dry_run || !m->tag || find_pending(m->tag))
 		return;
 	p = add_pending(m);
 	p->raw = true;
@@ -1253,7 +1301,6 @@ static __u32 hello_serial(void)
 static bool raw_semantic(const char *kind)
 {
 	struct rio_msg m = { .opcode = RIO_OP_PING };
-	unsigned char buf[2 * sizeof(struct rio_hdr)];
 	struct rio_hello_info hi;
 	struct rio_hello h;
 	struct rio_hdr hdr;
@@ -1281,23 +1328,18 @@ static bool raw_semantic(const char *kind)
 	}
 	if (!strcmp(kind, "dup-tag")) {
 		/*
-		 * Reuse the tag of the newest outstanding request (send it
-		 * async first, e.g. a blocking READ that the server parks);
-		 * without one, send two PINGs with one tag in a single write.
+		 * A PING reusing the tag of the newest outstanding request:
+		 * send that one async first, e.g. a blocking READ the server
+		 * parks, so that it is still outstanding when this arrives.
 		 */
+		if (dry_run)
+			return true;
 		p = last_tag ? find_pending(last_tag) : NULL;
-		if (p) {
-			m.tag = p->req.tag;
-			rio_encode(&hdr, &m);
-			raw_send(&hdr, NULL, 0);
-		} else {
-			m.tag = next_tag++;
-			rio_encode((struct rio_hdr *)buf, &m);
-			rio_encode((struct rio_hdr *)buf + 1, &m);
-			raw_register(&m);
-			send_frame((struct rio_hdr *)buf, buf + sizeof(hdr),
-				   sizeof(hdr), true);
-		}
+		if (!p)
+			usage_error("raw-bad dup-tag: no outstanding request (send one with async first)");
+		m.tag = p->req.tag;
+		rio_encode(&hdr, &m);
+		raw_send(&hdr, NULL, 0);
 		return true;
 	}
 	if (!strncmp(kind, "hello-", 6) && (!strcmp(kind + 6, "caps") ||
@@ -1350,6 +1392,8 @@ static void cmd_raw_bad(int argc, char **argv, int *i)
 		struct rio_msg t = { .opcode = RIO_OP_PING, .tag = next_tag++ };
 
 		rio_encode(&hdr, &t);
+		if (dry_run)
+			return;
 		if (send_all(&hdr, sizeof(hdr) / 2, now_ms() + timeout_ms, true) == 0)
 			shutdown(sock, SHUT_WR);
 		return;
@@ -1402,7 +1446,8 @@ static void raw_kinds_help(char *buf, size_t size)
 	static const char * const semantic[][2] = {
 		{ "before-hello", "a valid PING (send it before hello)" },
 		{ "second-hello", "a second, valid HELLO" },
-		{ "dup-tag", "PING reusing the tag of the newest outstanding request" },
+		{ "dup-tag", "PING reusing the tag of the newest outstanding request\n"
+		  "                        (send one with async first)" },
 		{ "hello-caps", "HELLO with unknown capability bits" },
 		{ "hello-wait0", "HELLO with wait_ms 0" },
 		{ "hello-maxpayload0", "HELLO with max_payload 0" },
@@ -1522,20 +1567,29 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage_error("no COMMAND given");
+	resolve_peer();
 
-	do_connect();
-	i = optind;
-	while (i < argc) {
-		const char *name = argv[i++];
+	/* Check the whole command line before sending anything. */
+	for (dry_run = true; ; dry_run = false) {
+		next_tag = 1;
+		last_tag = 0;
+		if (!dry_run)
+			do_connect();
+		i = optind;
+		while (i < argc) {
+			const char *name = argv[i++];
 
-		for (k = 0; k < ARRAY_SIZE(commands); k++)
-			if (!strcmp(name, commands[k].name))
-				break;
-		if (k == ARRAY_SIZE(commands))
-			usage_error("unknown command '%s'", name);
-		if (commands[k].needs_arg && i >= argc)
-			usage_error("%s: missing argument", name);
-		commands[k].run(argc, argv, &i);
+			for (k = 0; k < ARRAY_SIZE(commands); k++)
+				if (!strcmp(name, commands[k].name))
+					break;
+			if (k == ARRAY_SIZE(commands))
+				usage_error("unknown command '%s'", name);
+			if (commands[k].needs_arg && i >= argc)
+				usage_error("%s: missing argument", name);
+			commands[k].run(argc, argv, &i);
+		}
+		if (!dry_run)
+			break;
 	}
 	if (sock >= 0)
 		close(sock);

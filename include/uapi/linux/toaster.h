@@ -23,7 +23,7 @@
 #define TOASTER_DARKNESS_MAX	10
 #define TOASTER_DARKNESS_DEFAULT 5
 #define TOASTER_CAPACITY_MIN	1
-#define TOASTER_CAPACITY_MAX	(1U << 20)
+#define TOASTER_CAPACITY_MAX	(1024 * 1024)
 #define TOASTER_CAPACITY_DEFAULT 4096
 
 /* enum toaster_state: toaster_status.state */
@@ -32,7 +32,7 @@
 #define TOASTER_STATE_READY	2	/* some toast can be read */
 
 /* toaster_status.flags */
-#define TOASTER_FLAG_OVERWRITE	(1U << 0)	/* full slot: new bytes replace the oldest */
+#define TOASTER_FLAG_OVERWRITE	0x1	/* full slot: new bytes replace the oldest */
 
 /**
  * struct toaster_status - state of a toaster (TOASTER_IOC_STATUS)

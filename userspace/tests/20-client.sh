@@ -1,0 +1,188 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end tests of the client, toaster.ko, against toaster_server.ko on
+# loopback: /dev/toasterN as a file, toasterctl, poll and signals
+# (toaster_poll_test), refusals, timeouts and the server going away.
+# Prints one KTAP document; leaves no module loaded.
+
+# shellcheck disable=SC1090 # the harness passes the path
+. "$TOASTER_KTAP"
+
+TOAST_MS=50
+SYS=/sys/class/misc
+T1=/dev/toaster1
+T2=/dev/toaster2
+T3=/dev/toaster3	# no toaster 3 on the server: nothing listens on 5003
+
+ktap_plan 41
+
+now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+cleanup() {
+	exec 3>&- 4>&- 2>/dev/null
+	[ -n "${nc_pid:-}" ] && kill "$nc_pid" 2>/dev/null
+	rmmod toaster 2>/dev/null
+	rmmod toaster_server 2>/dev/null
+	rm -f /tmp/c20.*
+}
+trap cleanup EXIT
+
+# expect_fail NAME TEXT CMD...: CMD fails and says TEXT (e.g. an errno text)
+expect_fail() {
+	_n=$1 _t=$2
+	shift 2
+	_o=$("$@" 2>&1)
+	_rc=$?
+	if [ $_rc -ne 0 ] && printf '%s' "$_o" | grep -qi "$_t"; then
+		ktap_ok "$_n"
+	else
+		ktap_not_ok "$_n" "command: $*" "exit status $_rc, wanted failure with '$_t'" "$_o"
+	fi
+}
+
+# expect_out NAME WANT CMD...: CMD succeeds and prints exactly WANT
+expect_out() {
+	_n=$1 _w=$2
+	shift 2
+	_o=$("$@" 2>&1)
+	_rc=$?
+	if [ $_rc -eq 0 ] && [ "$_o" = "$_w" ]; then
+		ktap_ok "$_n"
+	else
+		ktap_not_ok "$_n" "command: $*" "exit status $_rc, wanted '$_w', got:" "$_o"
+	fi
+}
+
+ktap_check "load toaster_server" \
+	insmod "$TOASTER_MODDIR/toaster_server.ko" count=2 toast_ms=$TOAST_MS
+ktap_check "load toaster" insmod "$TOASTER_MODDIR/toaster.ko" count=3
+
+ktap_check "device nodes, mode 0600" sh -c \
+	"[ -c $T1 ] && [ -c $T2 ] && [ -c $T3 ] && [ ! -e /dev/toaster4 ] &&
+	 [ \"\$(stat -c %a $T1)\" = 600 ]"
+expect_out "sysfs state disconnected" disconnected cat $SYS/toaster1/state
+expect_out "sysfs server is the module parameter" 127.0.0.1 \
+	cat $SYS/toaster1/server
+
+# --- a file you can write and cat ---------------------------------------------
+ktap_check "echo hello > $T1" sh -c "echo hello > $T1"
+expect_out "cat $T1 prints hello" hello cat $T1
+
+ktap_check "capacity 1 MiB, darkness 1" sh -c \
+	"toasterctl capacity 1048576 && toasterctl darkness 1"
+head -c 1048576 /dev/urandom >/tmp/c20.in
+ktap_check "write 1 MiB of random bytes" \
+	dd if=/tmp/c20.in of=$T1 bs=65536
+ktap_check "read 1 MiB back, identical" sh -c \
+	"cat $T1 >/tmp/c20.out && cmp /tmp/c20.in /tmp/c20.out"
+
+toasterctl darkness 10 >/dev/null 2>&1
+t0=$(now_ms)
+echo x >$T1 && out=$(cat $T1)
+ms=$(($(now_ms) - t0))
+if [ "$out" = x ] && [ $ms -ge $((10 * TOAST_MS)) ]; then
+	ktap_ok "darkness 10 takes at least 10 x toast_ms"
+else
+	ktap_not_ok "darkness 10 takes at least 10 x toast_ms" "out='$out' ms=$ms"
+fi
+toasterctl reset >/dev/null 2>&1
+
+# --- exclusive open, state, unload refused while open -------------------------
+exec 3<>$T1
+expect_out "sysfs state connected while open" connected cat $SYS/toaster1/state
+expect_fail "second open fails with EBUSY" "busy" toasterctl status
+expect_fail "rmmod toaster refused while a device is open" "" rmmod toaster
+exec 3>&-
+expect_out "sysfs state disconnected after close" disconnected \
+	cat $SYS/toaster1/state
+
+# --- refusals and the per-device server --------------------------------------
+expect_fail "no server: open fails with ECONNREFUSED" "refused" \
+	toasterctl -d $T3 status
+expect_out "sysfs state back to disconnected" disconnected \
+	cat $SYS/toaster3/state
+ktap_check "sysfs server override, IPv6 ::1" sh -c \
+	"echo ::1 > $SYS/toaster2/server && [ \"\$(cat $SYS/toaster2/server)\" = ::1 ] &&
+	 toasterctl -d $T2 ping"
+ktap_check_fails "sysfs server rejects a bad address" \
+	sh -c "echo not-an-address > $SYS/toaster2/server"
+ktap_check "sysfs server: empty line restores the parameter" sh -c \
+	"echo > $SYS/toaster2/server && [ \"\$(cat $SYS/toaster2/server)\" = 127.0.0.1 ]"
+
+# --- toasterctl ------------------------------------------------------------------
+ktap_check "toasterctl status" toasterctl status
+expect_out "toasterctl darkness 3, darkness" 3 sh -c \
+	"toasterctl darkness 3 && toasterctl darkness"
+ktap_check "toasterctl capacity 8192" sh -c \
+	"toasterctl capacity 8192 && toasterctl --json status | grep -q '\"capacity\":8192'"
+ktap_check "toasterctl overwrite on|off" sh -c \
+	"toasterctl overwrite on && toasterctl status | grep -q 'overwrite: on' &&
+	 toasterctl overwrite off && toasterctl status | grep -q 'overwrite: off'"
+ktap_check "toasterctl pop" sh -c \
+	"echo bread > $T1 && toasterctl pop &&
+	 toasterctl --json status | grep -q '\"bytes\":0,'"
+ktap_check "toasterctl ping -c 3" sh -c \
+	"toasterctl ping -c 3 && toasterctl --json ping -c 2 | grep -q '\"count\":2'"
+ktap_check "toasterctl stats" sh -c \
+	"toasterctl stats | grep -q '^requests' &&
+	 toasterctl --json stats | grep -q '\"connects\":'"
+ktap_check "toasterctl counters" sh -c \
+	"toasterctl counters | grep -q '^bytes_written' &&
+	 toasterctl --json counters | grep -q '\"connections\":'"
+ktap_check "toasterctl reset" sh -c \
+	"toasterctl reset && toasterctl --json status | grep -q '\"darkness\":5,'"
+ktap_check_fails "toasterctl rejects darkness 11" toasterctl darkness 11
+ktap_check_fails "toasterctl rejects an unknown command" toasterctl frobnicate
+ktap_check "toasterctl --help" toasterctl --help
+
+# --- poll, epoll, O_NONBLOCK, signals ------------------------------------------
+ktap_check "poll, epoll, O_NONBLOCK and signals" toaster_poll_test -d $T1
+ktap_check "a stream under a hail of signals comes back whole and in order" \
+	toaster_poll_test -d $T1 --stress 120
+
+# --- timeout: a server that accepts and never answers -------------------------
+if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
+	echo 1000 >/sys/module/toaster/parameters/timeout_ms
+	# nc's stdin never ends (a fifo nobody writes): it keeps the
+	# connection open and silent.
+	mkfifo /tmp/c20.fifo
+	nc -l -p 5003 </tmp/c20.fifo >/dev/null 2>&1 &
+	nc_pid=$!
+	exec 4>/tmp/c20.fifo
+	sleep 0.3
+	t0=$(now_ms)
+	expect_fail "silent server: open fails with ETIMEDOUT" "timed out" \
+		toasterctl -d $T3 status
+	ms=$(($(now_ms) - t0))
+	if [ $ms -lt 3000 ]; then
+		ktap_ok "the timeout is timeout_ms"
+	else
+		ktap_not_ok "the timeout is timeout_ms" "took $ms ms"
+	fi
+	kill "$nc_pid" 2>/dev/null
+	wait "$nc_pid" 2>/dev/null
+	nc_pid=
+	exec 4>&-
+	echo 5000 >/sys/module/toaster/parameters/timeout_ms
+else
+	ktap_skip "silent server: open fails with ETIMEDOUT" "no nc or mkfifo"
+	ktap_skip "the timeout is timeout_ms" "no nc or mkfifo"
+fi
+
+# --- the server goes away under a blocked read ---------------------------------
+ktap_check "reload toaster_server with toast_ms=500" sh -c \
+	"rmmod toaster_server && insmod $TOASTER_MODDIR/toaster_server.ko count=2 toast_ms=500"
+ktap_check "rmmod toaster_server during a blocking read: ECONNRESET" \
+	toaster_poll_test -d $T1 --disconnect "rmmod toaster_server"
+expect_fail "server gone: open fails with ECONNREFUSED" "refused" \
+	toasterctl status
+
+ktap_check "unload toaster" rmmod toaster
+BAD='WARNING:|BUG:|Oops|KASAN:|UBSAN:|circular locking|suspected memory leak'
+if dmesg | grep -Eq "$BAD"; then
+	ktap_not_ok "no kernel warnings" "$(dmesg | grep -E -A5 "$BAD" | head -40)"
+else
+	ktap_ok "no kernel warnings"
+fi
+ktap_finish
