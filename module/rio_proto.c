@@ -212,14 +212,17 @@ int rio_decode(const struct rio_hdr *hdr, enum rio_dir dir, struct rio_msg *msg)
  * @resp: its response, already accepted by rio_decode()
  *
  * A response never carries more than was asked: a READ no more bytes than
- * requested, a WRITE accepts no more than was sent, an IOCTL returns at most
- * the argument size asked for, a PING echoes exactly.
+ * requested; a successful WRITE accepts at least one byte and no more than
+ * were sent; an IOCTL answers its own command number and, on success,
+ * exactly the argument size asked for; a PING echoes exactly.
  *
  * Return: RIO_OK (0) or RIO_BAD_MISMATCH.
  */
 int rio_check_reply(const struct rio_msg *req, const struct rio_msg *resp)
 {
 	if (req->opcode != resp->opcode || req->tag != resp->tag)
+		return RIO_BAD_MISMATCH;
+	if (req->opcode == RIO_OP_IOCTL && resp->ioctl != req->ioctl)
 		return RIO_BAD_MISMATCH;
 	if (resp->status != RIO_S_OK)
 		return RIO_OK;
@@ -228,11 +231,11 @@ int rio_check_reply(const struct rio_msg *req, const struct rio_msg *resp)
 	case RIO_OP_READ:
 		return resp->length <= req->arg ? RIO_OK : RIO_BAD_MISMATCH;
 	case RIO_OP_WRITE:
-		return resp->arg <= req->length ? RIO_OK : RIO_BAD_MISMATCH;
-	case RIO_OP_IOCTL:
-		if (resp->ioctl != req->ioctl || resp->length > req->arg)
+		if (!resp->arg || resp->arg > req->length)
 			return RIO_BAD_MISMATCH;
 		return RIO_OK;
+	case RIO_OP_IOCTL:
+		return resp->length == req->arg ? RIO_OK : RIO_BAD_MISMATCH;
 	case RIO_OP_PING:
 		return resp->length == req->length ? RIO_OK : RIO_BAD_MISMATCH;
 	case RIO_OP_HELLO:
@@ -369,10 +372,8 @@ __u32 rio_errno_to_status(int err)
 {
 	__u32 s;
 
-	if (err < 0)
-		err = -err;
 	for (s = 0; s < RIO_S_MAX; s++)
-		if (rio_errnos[s] == err)
+		if (rio_errnos[s] == err || -rio_errnos[s] == err)
 			return s;
 	return RIO_S_IO;
 }
