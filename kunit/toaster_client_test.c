@@ -383,6 +383,20 @@ static void tc_cancel_read_blocks_next_read(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, nsent + 1);
 }
 
+static void tc_nonblock_read_does_not_queue(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	unsigned long ubuf;
+
+	ubuf = tc_user_buf(test);
+	/* Another reader of the file is blocked waiting for toast. */
+	mutex_lock(&ctx->link->read_mutex);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(ctx->link, (char __user *)ubuf,
+						8, true), -EAGAIN);
+	mutex_unlock(&ctx->link->read_mutex);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 0U);
+}
+
 static void tc_never_wrong_request(struct kunit *test)
 {
 	struct tc_ctx *ctx = test->priv;
@@ -757,9 +771,17 @@ static void tc_hello(struct kunit *test)
 	ctx->fx.reply_status = RIO_S_NODEV;
 	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -ENODEV);
 
+	/* A server that would park requests longer than asked: refused. */
+	ctx->fx.reply_status = RIO_S_OK;
+	ctx->fx.reply_len = sizeof(struct rio_hello);
+	info.wait_ms = 2501;
+	rio_hello_encode((struct rio_hello *)ctx->fx.reply_payload, &info);
+	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -EPROTO);
+
 	/* An invalid HELLO payload is a protocol error. */
 	ctx->fx.reply_status = RIO_S_OK;
 	ctx->fx.reply_len = sizeof(struct rio_hello);
+	info.wait_ms = 100;
 	info.max_payload = 0;
 	rio_hello_encode((struct rio_hello *)ctx->fx.reply_payload, &info);
 	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -EPROTO);
@@ -839,6 +861,7 @@ static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_cancel_late_dropped),
 	KUNIT_CASE(tc_cancel_read_stash),
 	KUNIT_CASE(tc_cancel_read_blocks_next_read),
+	KUNIT_CASE(tc_nonblock_read_does_not_queue),
 	KUNIT_CASE(tc_never_wrong_request),
 	KUNIT_CASE(tc_reply_mismatch),
 	KUNIT_CASE(tc_read_too_long),

@@ -56,7 +56,7 @@ static const struct kernel_param_ops toaster_timeout_ops = {
 };
 
 module_param_cb(timeout_ms, &toaster_timeout_ops, &toaster_timeout_ms, 0644);
-MODULE_PARM_DESC(timeout_ms, "Bound of the connect and of every request, ms (default 5000, 1..600000)");
+MODULE_PARM_DESC(timeout_ms, "Bound of the connect and of every request, ms, from the next open on (default 5000, 1..600000)");
 
 static ushort toaster_mode = 0600;
 module_param_named(mode, toaster_mode, ushort, 0444);

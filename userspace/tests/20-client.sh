@@ -15,7 +15,7 @@ T1=/dev/toaster1
 T2=/dev/toaster2
 T3=/dev/toaster3	# no toaster 3 on the server: nothing listens on 5003
 
-ktap_plan 41
+ktap_plan 42
 
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
@@ -56,6 +56,11 @@ expect_out() {
 
 ktap_check "load toaster_server" \
 	insmod "$TOASTER_MODDIR/toaster_server.ko" count=2 toast_ms=$TOAST_MS
+ktap_check "bad module parameters are refused" sh -c \
+	"! insmod $TOASTER_MODDIR/toaster.ko count=0 2>/dev/null &&
+	 ! insmod $TOASTER_MODDIR/toaster.ko count=65 2>/dev/null &&
+	 ! insmod $TOASTER_MODDIR/toaster.ko server=localhost 2>/dev/null &&
+	 ! insmod $TOASTER_MODDIR/toaster.ko timeout_ms=0 2>/dev/null"
 ktap_check "load toaster" insmod "$TOASTER_MODDIR/toaster.ko" count=3
 
 ktap_check "device nodes, mode 0600" sh -c \

@@ -153,7 +153,9 @@ static void arm(int ms, int restart)
 static int readiness_and_signals(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct toaster_ping ping = { 0 };
 	struct toaster_status st;
+	__u32 v;
 	char buf[64], big[16];
 	long long t0;
 	ssize_t n;
@@ -165,6 +167,24 @@ static int readiness_and_signals(void)
 		fatal("%s: %s", dev, strerror(errno));
 	if (ioctl(fd, TOASTER_IOC_RESET) < 0)
 		fatal("%s: reset: %s", dev, strerror(errno));
+
+	/* The file basics, checked by the kernel, not only by toasterctl. */
+	check(lseek(fd, 0, SEEK_SET) < 0 && errno == ESPIPE,
+	      "lseek fails with ESPIPE");
+	v = 0;
+	check(ioctl(fd, TOASTER_IOC_SET_DARKNESS, &v) < 0 && errno == EINVAL,
+	      "darkness 0 fails with EINVAL");
+	v = TOASTER_CAPACITY_MAX + 1;
+	check(ioctl(fd, TOASTER_IOC_SET_CAPACITY, &v) < 0 && errno == EINVAL,
+	      "capacity 1 MiB + 1 fails with EINVAL");
+	v = 2;
+	check(ioctl(fd, TOASTER_IOC_SET_OVERWRITE, &v) < 0 && errno == EINVAL,
+	      "overwrite 2 fails with EINVAL");
+	check(ioctl(fd, _IO(TOASTER_IOC_MAGIC, 0x30)) < 0 && errno == ENOTTY,
+	      "an unknown ioctl fails with ENOTTY");
+	check(ioctl(fd, TOASTER_IOC_PING, &ping) == 0 && ping.rtt_ns > 0,
+	      "ping measures a round trip (%llu ns)",
+	      (unsigned long long)ping.rtt_ns);
 
 	/* Empty slot: a read returns EOF at once; readable and writable. */
 	n = read(fd, buf, sizeof(buf));
