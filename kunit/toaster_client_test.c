@@ -841,17 +841,17 @@ static void tc_parse_addr(struct kunit *test)
 {
 	struct sockaddr_storage ss;
 
-	KUNIT_EXPECT_EQ(test, toaster_client_parse_addr("127.0.0.1", 9, &ss), 0);
+	KUNIT_EXPECT_EQ(test, rio_parse_addr("127.0.0.1", 9, &ss), 0);
 	KUNIT_EXPECT_EQ(test, ss.ss_family, AF_INET);
-	KUNIT_EXPECT_EQ(test, toaster_client_parse_addr("::1", 3, &ss), 0);
+	KUNIT_EXPECT_EQ(test, rio_parse_addr("::1", 3, &ss), 0);
 	KUNIT_EXPECT_EQ(test, ss.ss_family, AF_INET6);
-	KUNIT_EXPECT_EQ(test, toaster_client_parse_addr("fe80::1:2", 9, &ss), 0);
-	KUNIT_EXPECT_EQ(test, toaster_client_parse_addr("127.0.0.1x", 10, &ss),
+	KUNIT_EXPECT_EQ(test, rio_parse_addr("fe80::1:2", 9, &ss), 0);
+	KUNIT_EXPECT_EQ(test, rio_parse_addr("127.0.0.1x", 10, &ss),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, toaster_client_parse_addr("localhost", 9, &ss),
+	KUNIT_EXPECT_EQ(test, rio_parse_addr("localhost", 9, &ss),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, toaster_client_parse_addr("", 0, &ss), -EINVAL);
-	KUNIT_EXPECT_EQ(test, toaster_client_parse_addr("1.2.3", 5, &ss), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rio_parse_addr("", 0, &ss), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rio_parse_addr("1.2.3", 5, &ss), -EINVAL);
 }
 
 static struct kunit_case toaster_client_cases[] = {

@@ -201,8 +201,6 @@ struct toaster_link {
 
 void toaster_dev_init(struct toaster_dev *dev, unsigned int serial);
 const char *toaster_state_str(int state);
-int toaster_client_parse_addr(const char *s, size_t len,
-			      struct sockaddr_storage *ss);
 
 struct toaster_link *toaster_link_alloc(struct toaster_dev *dev,
 					unsigned int timeout_ms);

@@ -54,7 +54,6 @@
 
 #include <linux/in.h>
 #include <linux/in6.h>
-#include <linux/inet.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
@@ -101,38 +100,6 @@ void toaster_dev_init(struct toaster_dev *dev, unsigned int serial)
 	snprintf(dev->name, sizeof(dev->name), "toaster%u", serial);
 	dev->state = TOASTER_DISCONNECTED;
 	mutex_init(&dev->lock);
-}
-
-/**
- * toaster_client_parse_addr() - parse an IPv4 or IPv6 address literal
- * @s: the text, not necessarily NUL-terminated
- * @len: its length
- * @ss: out: AF_INET or AF_INET6 address, port 0
- *
- * Return: 0 or -EINVAL.
- */
-int toaster_client_parse_addr(const char *s, size_t len,
-			      struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	const char *end;
-
-	memset(ss, 0, sizeof(*ss));
-	if (!len || len > INET6_ADDRSTRLEN)
-		return -EINVAL;
-	if (in4_pton(s, len, (u8 *)&sin->sin_addr.s_addr, -1, &end) &&
-	    end == s + len) {
-		sin->sin_family = AF_INET;
-		return 0;
-	}
-	if (in6_pton(s, len, sin6->sin6_addr.s6_addr, -1, &end) &&
-	    end == s + len) {
-		sin6->sin6_family = AF_INET6;
-		return 0;
-	}
-	memset(ss, 0, sizeof(*ss));
-	return -EINVAL;
 }
 
 /**

@@ -31,6 +31,7 @@
 #include <linux/workqueue.h>
 
 #include "client.h"
+#include "rio_conn.h"
 
 #define TOASTER_OPEN_BIT	0
 #define TOASTER_TIMEOUT_MAX	600000	/* ms */
@@ -101,7 +102,7 @@ static ssize_t server_store(struct device *d, struct device_attribute *attr,
 
 	if (n && buf[n - 1] == '\n')
 		n--;
-	if (n && toaster_client_parse_addr(buf, n, &addr))
+	if (n && rio_parse_addr(buf, n, &addr))
 		return -EINVAL;
 
 	mutex_lock(&dev->lock);
@@ -235,7 +236,7 @@ static int __init toaster_init(void)
 		return -EINVAL;
 	}
 	if (!toaster_server ||
-	    toaster_client_parse_addr(toaster_server, strlen(toaster_server),
+	    rio_parse_addr(toaster_server, strlen(toaster_server),
 				      &toaster_server_addr)) {
 		pr_err("server=%s: not an IPv4 or IPv6 address\n",
 		       toaster_server ?: "");

@@ -14,6 +14,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/inet.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/net.h>
@@ -39,6 +40,37 @@ struct rio_tx {
 	void *payload;
 	size_t len;
 };
+
+/**
+ * rio_parse_addr() - parse an IPv4 or IPv6 address literal
+ * @s: the text, not necessarily NUL-terminated
+ * @len: its length
+ * @ss: out: AF_INET or AF_INET6 address, port 0
+ *
+ * Return: 0 or -EINVAL.
+ */
+int rio_parse_addr(const char *s, size_t len, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	const char *end;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!len || len > INET6_ADDRSTRLEN)
+		return -EINVAL;
+	if (in4_pton(s, len, (u8 *)&sin->sin_addr.s_addr, -1, &end) &&
+	    end == s + len) {
+		sin->sin_family = AF_INET;
+		return 0;
+	}
+	if (in6_pton(s, len, sin6->sin6_addr.s6_addr, -1, &end) &&
+	    end == s + len) {
+		sin6->sin6_family = AF_INET6;
+		return 0;
+	}
+	memset(ss, 0, sizeof(*ss));
+	return -EINVAL;
+}
 
 /**
  * rio_sock_setup() - prepare a fresh or accepted TCP socket for RIO

@@ -94,6 +94,7 @@ struct rio_conn {
 	void (*saved_write_space)(struct sock *sk);
 };
 
+int rio_parse_addr(const char *s, size_t len, struct sockaddr_storage *ss);
 void rio_sock_setup(struct socket *sock);
 void rio_sock_reclassify(struct socket *sock);
 struct rio_conn *rio_conn_create(struct socket *sock,

@@ -23,7 +23,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
-#include <linux/inet.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/ktime.h>
@@ -813,23 +812,11 @@ DEFINE_SHOW_ATTRIBUTE(srv_status);
  */
 int toaster_parse_addr(const char *str, struct sockaddr_storage *ss)
 {
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
+	if (str && *str)
+		return rio_parse_addr(str, strlen(str), ss);
 	memset(ss, 0, sizeof(*ss));
-	if (!str || !*str) {
-		sin6->sin6_family = AF_INET6;
-		return 0;
-	}
-	if (in4_pton(str, -1, (u8 *)&sin->sin_addr, '\0', NULL)) {
-		sin->sin_family = AF_INET;
-		return 0;
-	}
-	if (in6_pton(str, -1, (u8 *)&sin6->sin6_addr, '\0', NULL)) {
-		sin6->sin6_family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
+	ss->ss_family = AF_INET6;
+	return 0;
 }
 
 static void srv_stop_toaster(struct srv_toaster *t)
