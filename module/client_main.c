@@ -237,7 +237,7 @@ static int __init toaster_init(void)
 	}
 	if (!toaster_server ||
 	    rio_parse_addr(toaster_server, strlen(toaster_server),
-				      &toaster_server_addr)) {
+			   &toaster_server_addr)) {
 		pr_err("server=%s: not an IPv4 or IPv6 address\n",
 		       toaster_server ?: "");
 		return -EINVAL;
