@@ -503,6 +503,75 @@ static void srv_tag_reuse_closes(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_closed(test, c));
 }
 
+/*
+ * A client that sends requests and never reads the answers must not make
+ * the server queue them without bound: past RIO_TX_HIGH bytes waiting to be
+ * sent, the connection stops reading requests. Every answer still arrives
+ * once the client reads.
+ */
+static void srv_backpressure(struct kunit *test)
+{
+	struct rio_msg ping = { .opcode = RIO_OP_PING,
+				.length = RIO_MAX_PAYLOAD };
+	struct toaster_srv *srv = test_srv(test, 1, 0);
+	struct test_client *c;
+	struct rio_conn *rc;
+	struct sock *sk;
+	struct rio_msg resp;
+	unsigned int sent, got;
+	u32 first;
+	size_t queued;
+	bool throttled;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, RIO_MAX_PAYLOAD, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	c = test_connect(test, 1);
+	/* Small socket buffers on both sides keep the test short. */
+	sk = c->sock->sk;
+	lock_sock(sk);
+	sk->sk_userlocks |= SOCK_RCVBUF_LOCK;
+	WRITE_ONCE(sk->sk_rcvbuf, 64 * 1024);
+	release_sock(sk);
+	KUNIT_ASSERT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+	mutex_lock(&srv->toasters[0].lock);
+	rc = srv->toasters[0].owner->rc;
+	sk = rc->sock->sk;
+	lock_sock(sk);
+	sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
+	WRITE_ONCE(sk->sk_sndbuf, 64 * 1024);
+	release_sock(sk);
+	mutex_unlock(&srv->toasters[0].lock);
+
+	/* Send whole PINGs until the pipe is full: the server stopped. */
+	c->sock->sk->sk_sndtimeo = HZ / 2;
+	first = c->tag + 1;
+	for (sent = 0; sent < 256; sent++) {
+		ping.tag = ++c->tag;
+		if (test_send(c, &ping, buf))
+			break;
+	}
+	KUNIT_ASSERT_LT(test, sent, 256);
+
+	spin_lock(&rc->lock);
+	queued = rc->tx_bytes;
+	throttled = rc->rx_throttled;
+	spin_unlock(&rc->lock);
+	KUNIT_EXPECT_TRUE(test, throttled);
+	KUNIT_EXPECT_LE(test, queued,
+			RIO_TX_HIGH + sizeof(struct rio_tx) + RIO_MAX_PAYLOAD);
+
+	/* Every whole PING is answered, in order, once the client reads. */
+	c->sock->sk->sk_rcvtimeo = 10 * HZ;
+	for (got = 0; got < sent; got++) {
+		if (test_recv(test, c, &resp, buf, RIO_MAX_PAYLOAD))
+			break;
+		KUNIT_EXPECT_EQ(test, resp.tag, first + got);
+		KUNIT_EXPECT_EQ(test, resp.length, RIO_MAX_PAYLOAD);
+	}
+	KUNIT_EXPECT_EQ(test, got, sent);
+}
+
 static void srv_stop_with_clients(struct kunit *test)
 {
 	struct rio_msg read = { .opcode = RIO_OP_READ, .arg = 8, .tag = 9 };
@@ -541,6 +610,7 @@ static struct kunit_case toaster_server_cases[] = {
 	KUNIT_CASE(srv_ioctls),
 	KUNIT_CASE_PARAM(srv_malformed_closes_only_that, srv_bad_gen_params),
 	KUNIT_CASE(srv_tag_reuse_closes),
+	KUNIT_CASE_SLOW(srv_backpressure),
 	KUNIT_CASE(srv_stop_with_clients),
 	{}
 };

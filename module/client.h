@@ -153,12 +153,15 @@ struct toaster_slot {
  * @notify: the server sends NOTIFY frames, @ready is meaningful
  * @req_mutex: one request in flight: held from submit to completion
  * @read_mutex: serializes read(); owns @rbuf while no READ is outstanding
- * @lock: spinlock, protects @slots, @next_tag, @dead, @closing, @err, @ready,
+ * @lock: spinlock, protects @slots, @next_tag, @dead, @resetting, @closing,
+ *	@err, @ready,
  *	@read_cancelled, @stash_off, @stash_len and the completion fields of
  *	every struct toaster_req in @slots
  * @slots: outstanding tags
  * @next_tag: next tag to try, never 0
  * @dead: the connection failed; nothing more is sent or completed
+ * @resetting: a request timed out and the connection is being reset:
+ *	responses still arriving are dropped quietly
  * @closing: release() said BYE: the end of the connection is expected
  * @err: why, the first error
  * @ready: RIO_READY_* of the last NOTIFY
@@ -187,6 +190,7 @@ struct toaster_link {
 	struct toaster_slot slots[TOASTER_MAX_TAGS];
 	u32 next_tag;
 	bool dead;
+	bool resetting;
 	bool closing;
 	int err;
 	u32 ready;

@@ -231,6 +231,11 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 	}
 
 	spin_lock(&link->lock);
+	if (link->resetting) {
+		/* Too late: the connection is being reset for a timeout. */
+		spin_unlock(&link->lock);
+		return -ETIMEDOUT;
+	}
 	slot = msg->tag ? toaster_slot_find(link, msg->tag) : NULL;
 	if (!slot) {
 		spin_unlock(&link->lock);
@@ -436,6 +441,7 @@ static int toaster_req_timeout(struct toaster_link *link,
 {
 	toaster_slot_free(&link->slots[req->slot]);
 	req->done = true;
+	link->resetting = true;
 	spin_unlock(&link->lock);
 
 	atomic64_inc(&link->dev->stats.timeouts);

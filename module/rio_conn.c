@@ -26,6 +26,14 @@
 #include "rio_conn.h"
 
 #define RIO_RX_BUDGET	64	/* socket reads per rx_work run */
+/*
+ * Backpressure: while more than RIO_TX_HIGH bytes wait to be sent, rx_work
+ * stops reading requests (the peer's sends then block in TCP); sending
+ * resumes it below RIO_TX_LOW. A peer that does not read its answers
+ * cannot make us queue them without bound.
+ */
+#define RIO_TX_HIGH	(512 * 1024)
+#define RIO_TX_LOW	(128 * 1024)
 
 /**
  * struct rio_tx - a frame waiting to be sent
@@ -123,10 +131,45 @@ void rio_sock_reclassify(struct socket *sock)
 	}
 }
 
+static size_t rio_tx_size(const struct rio_tx *tx)
+{
+	return sizeof(*tx) + tx->len;
+}
+
 static void rio_tx_free(struct rio_tx *tx)
 {
 	kvfree(tx->payload);
 	kfree(tx);
+}
+
+/* A frame left: account for it, and resume a throttled receiver. */
+static void rio_conn_tx_done(struct rio_conn *conn, struct rio_tx *tx)
+{
+	bool resume = false;
+
+	spin_lock(&conn->lock);
+	conn->tx_bytes -= rio_tx_size(tx);
+	if (conn->rx_throttled && conn->tx_bytes <= RIO_TX_LOW) {
+		conn->rx_throttled = false;
+		resume = true;
+	}
+	spin_unlock(&conn->lock);
+	rio_tx_free(tx);
+	if (resume)
+		queue_work(conn->wq, &conn->rx_work);
+}
+
+/* Called by rx_work: stop reading while too much waits to be sent. */
+static bool rio_conn_rx_throttle(struct rio_conn *conn)
+{
+	bool stop;
+
+	spin_lock(&conn->lock);
+	stop = conn->tx_bytes > RIO_TX_HIGH;
+	if (stop)
+		conn->rx_throttled = true;
+	spin_unlock(&conn->lock);
+	return stop;
 }
 
 /* Caller holds tx_mutex (or is rx_work, which close cancels first). */
@@ -137,7 +180,7 @@ static void __rio_conn_abort(struct rio_conn *conn, int err)
 		spin_unlock(&conn->lock);
 		return;
 	}
-	conn->dead = true;
+	WRITE_ONCE(conn->dead, true);
 	conn->err = err;
 	spin_unlock(&conn->lock);
 
@@ -151,8 +194,8 @@ static void __rio_conn_abort(struct rio_conn *conn, int err)
  * @err: negative errno reported to the owner's dead() callback
  *
  * Shuts the socket down and tells the owner, once; later calls do nothing.
- * Process context; must not be called from the owner's frame() callback
- * (return an error from it instead) or with tx_mutex held.
+ * Process context, not with this connection's tx_mutex held. From the
+ * connection's own frame() callback, prefer returning an error.
  */
 void rio_conn_abort(struct rio_conn *conn, int err)
 {
@@ -223,7 +266,7 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 		conn->tx_off += ret;
 		if (ret == total) {
 			conn->tx_cur = NULL;
-			rio_tx_free(tx);
+			rio_conn_tx_done(conn, tx);
 		}
 	}
 }
@@ -250,7 +293,9 @@ int rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 
 	tx = kmalloc(sizeof(*tx), GFP_KERNEL);
 	if (!tx) {
+		/* A stream that lost a frame is broken: fail it. */
 		kvfree(payload);
+		rio_conn_abort(conn, -ENOMEM);
 		return -ENOMEM;
 	}
 	rio_encode(&tx->hdr, msg);
@@ -266,6 +311,7 @@ int rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 		return -ENOTCONN;
 	}
 	list_add_tail(&tx->node, &conn->tx_list);
+	conn->tx_bytes += rio_tx_size(tx);
 	spin_unlock(&conn->lock);
 
 	ret = rio_conn_tx_flush(conn);
@@ -281,7 +327,7 @@ static void rio_conn_tx_work(struct work_struct *work)
 	int ret;
 
 	mutex_lock(&conn->tx_mutex);
-	if (!conn->dead) {
+	if (!rio_conn_is_dead(conn)) {
 		ret = rio_conn_tx_flush(conn);
 		if (ret < 0)
 			__rio_conn_abort(conn, ret);
@@ -354,7 +400,7 @@ static void rio_conn_rx_work(struct work_struct *work)
 	int i, ret = 0;
 
 	for (i = 0; i < RIO_RX_BUDGET; i++) {
-		if (rio_conn_is_dead(conn))
+		if (rio_conn_is_dead(conn) || rio_conn_rx_throttle(conn))
 			return;
 		ret = rio_conn_rx_step(conn);
 		if (ret <= 0)

@@ -54,8 +54,10 @@ struct rio_conn_ops {
  * @tx_mutex: one sender at a time; protects @tx_cur and @tx_off
  * @tx_cur: frame being sent
  * @tx_off: bytes of @tx_cur already sent
- * @lock: protects @tx_list, @dead and @err
+ * @lock: protects @tx_list, @tx_bytes, @rx_throttled, @dead and @err
  * @tx_list: frames waiting to be sent
+ * @tx_bytes: memory held by frames not yet sent
+ * @rx_throttled: rx_work stopped reading until @tx_bytes drains
  * @dead: no more frames are received or sent
  * @err: first error
  * @saved_data_ready: socket callback restored at close
@@ -84,8 +86,10 @@ struct rio_conn {
 	struct rio_tx *tx_cur;
 	size_t tx_off;
 
-	spinlock_t lock;		/* tx_list, dead, err */
+	spinlock_t lock;		/* tx_list, tx_bytes, dead... */
 	struct list_head tx_list;
+	size_t tx_bytes;
+	bool rx_throttled;
 	bool dead;
 	int err;
 

@@ -30,6 +30,7 @@
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/tcp.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
@@ -40,6 +41,11 @@
 #define SRV_MAX_INFLIGHT	16	/* queued requests per client */
 #define SRV_MAX_WAIT_MS		60000	/* cap on a client's wait_ms */
 #define SRV_BACKLOG		8
+#define SRV_MAX_CONNS		8	/* connections per toaster, any state */
+/* A silent peer (host gone, no FIN) is detected in 10 + 3 x 5 s. */
+#define SRV_KEEPIDLE_S		10
+#define SRV_KEEPINTVL_S		5
+#define SRV_KEEPCNT		3
 
 /**
  * struct srv_toaster - one toaster and its listener
@@ -54,6 +60,7 @@
  * @lock: protects everything below
  * @model: the toaster's state, kept across connections
  * @conns: every connection of this toaster, before or after HELLO
+ * @nconns: entries in @conns, at most SRV_MAX_CONNS
  * @owner: the connection that said HELLO and holds the toaster
  * @queue: requests of @owner, oldest first
  * @ready_mask: readiness last sent to @owner in a NOTIFY
@@ -72,6 +79,7 @@ struct srv_toaster {
 	struct mutex lock;		/* see above */
 	struct toaster_model model;
 	struct list_head conns;
+	unsigned int nconns;
 	struct srv_conn *owner;
 	struct list_head queue;
 	u32 ready_mask;
@@ -151,7 +159,8 @@ static void srv_notify(struct srv_toaster *t, u64 now)
 	if (!t->owner || msg.arg == t->ready_mask)
 		return;
 	t->ready_mask = msg.arg;
-	rio_conn_send(t->owner->rc, &msg, NULL);
+	if (rio_conn_send(t->owner->rc, &msg, NULL))
+		t->ready_mask = ~0U;	/* resend when possible */
 }
 
 /*
@@ -501,7 +510,7 @@ static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
 	hello = kvmalloc(sizeof(*hello), GFP_KERNEL);
 	if (!hello)
 		return -ENOMEM;
-	sc->hello_done = true;
+	WRITE_ONCE(sc->hello_done, true);
 	sc->wait_ms = min(info.wait_ms, SRV_MAX_WAIT_MS);
 	info.caps &= RIO_CAP_NOTIFY;
 	info.max_payload = RIO_MAX_PAYLOAD;
@@ -619,6 +628,7 @@ static void srv_close_work(struct work_struct *work)
 
 	mutex_lock(&t->lock);
 	list_del(&sc->node);
+	t->nconns--;
 	if (t->owner == sc)
 		srv_detach_owner(t);
 	mutex_unlock(&t->lock);
@@ -655,6 +665,10 @@ static void srv_accept_one(struct srv_toaster *t, struct socket *sock)
 	sk->sk_write_space = t->saved_write_space;
 	write_unlock_bh(&sk->sk_callback_lock);
 	rio_sock_setup(sock);
+	sock_set_keepalive(sk);
+	tcp_sock_set_keepidle(sk, SRV_KEEPIDLE_S);
+	tcp_sock_set_keepintvl(sk, SRV_KEEPINTVL_S);
+	tcp_sock_set_keepcnt(sk, SRV_KEEPCNT);
 
 	sc = kzalloc(sizeof(*sc), GFP_KERNEL);
 	if (!sc) {
@@ -673,13 +687,17 @@ static void srv_accept_one(struct srv_toaster *t, struct socket *sock)
 	INIT_WORK(&sc->close_work, srv_close_work);
 
 	mutex_lock(&t->lock);
-	if (t->stopping) {
+	if (t->stopping || t->nconns >= SRV_MAX_CONNS) {
+		if (!t->stopping)
+			pr_warn_ratelimited("toaster%u: peer %s: too many connections, closing\n",
+					    t->serial, rc->peer);
 		mutex_unlock(&t->lock);
 		rio_conn_put(rc);	/* never started: releases the socket */
 		kfree(sc);
 		return;
 	}
 	list_add_tail(&sc->node, &t->conns);
+	t->nconns++;
 	queue_delayed_work(t->srv->wq, &sc->hello_work,
 			   msecs_to_jiffies(RIO_HELLO_TIMEOUT_MS));
 	rio_conn_start(rc);
@@ -702,6 +720,7 @@ static void srv_accept_work(struct work_struct *work)
 			return;
 		}
 		srv_accept_one(t, sock);
+		cond_resched();
 	}
 }
 

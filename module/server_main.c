@@ -20,9 +20,11 @@ static char *addr;
 module_param(addr, charp, 0444);
 MODULE_PARM_DESC(addr, "Bind address, IPv4 or IPv6 literal (default: any, dual stack)");
 
+#define SRV_MAX_TOAST_MS	60000
+
 static unsigned int toast_ms = 100;
 module_param(toast_ms, uint, 0444);
-MODULE_PARM_DESC(toast_ms, "Toasting time per darkness level in ms; 0 makes a plain pipe (default 100)");
+MODULE_PARM_DESC(toast_ms, "Toasting time per darkness level in ms, 0..60000; 0 makes a plain pipe (default 100)");
 
 static struct toaster_srv *toaster_server;
 
@@ -38,6 +40,10 @@ static int __init toaster_server_init(void)
 
 	if (!count || count > RIO_MAX_SERIAL) {
 		pr_err("count=%u: must be 1..%u\n", count, RIO_MAX_SERIAL);
+		return -EINVAL;
+	}
+	if (toast_ms > SRV_MAX_TOAST_MS) {
+		pr_err("toast_ms=%u: must be 0..%u\n", toast_ms, SRV_MAX_TOAST_MS);
 		return -EINVAL;
 	}
 	if (toaster_parse_addr(addr, &cfg.addr)) {

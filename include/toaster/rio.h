@@ -133,6 +133,13 @@ enum rio_bad {
 
 /**
  * struct rio_msg - a decoded, validated header in host byte order
+ * @opcode: enum rio_opcode
+ * @flags: RIO_F_*
+ * @tag: request id, 0 in frames that get no response
+ * @status: enum rio_status
+ * @ioctl: IOCTL command number
+ * @arg: opcode-specific argument
+ * @length: payload bytes following the header
  */
 struct rio_msg {
 	__u8 opcode;
@@ -149,6 +156,10 @@ int rio_decode(const struct rio_hdr *hdr, enum rio_dir dir, struct rio_msg *msg)
 int rio_check_reply(const struct rio_msg *req, const struct rio_msg *resp);
 /**
  * struct rio_hello_info - a HELLO payload in host byte order
+ * @caps: RIO_CAP_* bits
+ * @max_payload: largest payload per frame
+ * @max_inflight: requests accepted outstanding
+ * @wait_ms: longest park of a blocking request, see struct rio_hello
  */
 struct rio_hello_info {
 	__u32 caps;

@@ -20,7 +20,7 @@ hello-maxpayload0 hello-inflight0 before-hello"
 
 n_bad=0
 for k in $AFTER_HELLO $INSTEAD_OF_HELLO; do n_bad=$((n_bad + 1)); done
-ktap_plan $((19 + n_bad))
+ktap_plan $((22 + n_bad))
 
 peer() { riopeer -t 3000 "$@"; }
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
@@ -97,6 +97,31 @@ ktap_check "toaster usable after the bad clients" peer -n 1 hello ping
 
 ktap_check "bad input logged with the peer's address" \
 	sh -c "dmesg | grep -Eq 'toaster_server: peer [^ ]*127.0.0.1[^ ]*: bad magic'"
+
+# Eight connections per toaster at most, HELLO or not: the ninth is closed
+# at once (long before the HELLO timeout).
+i=0
+silent=
+while [ $i -lt 8 ]; do
+	riopeer -t 3000 -n 2 idle 1500 >/dev/null 2>&1 &
+	silent="$silent $!"
+	i=$((i + 1))
+done
+sleep 0.5
+ktap_check "ninth connection to a toaster closed at once" \
+	riopeer -t 1000 -n 2 expect-close
+rc=0
+for p in $silent; do wait $p || rc=1; done
+ktap_result "the eight connections before it unaffected" $rc
+
+# Accepted sockets have TCP keepalive on: a vanished owner does not hold
+# the toaster forever.
+peer -n 1 hello idle 1500 >/dev/null 2>&1 &
+holder=$!
+sleep 0.5
+ktap_check "server sockets use TCP keepalive" \
+	sh -c "ss -tno state established '( sport = :5001 )' | grep -q 'timer:(keepalive'"
+wait $holder
 
 ktap_check "debugfs status and counters" \
 	sh -c "grep -q '^serial: 1' $DBG/toaster1 && grep -q '^connections: [1-9]' $DBG/toaster1"

@@ -60,14 +60,20 @@ struct toaster_status {
  * struct toaster_counters - server-side counters of a toaster
  * (TOASTER_IOC_COUNTERS); they survive reconnects, TOASTER_IOC_RESET
  * clears them.
+ * @bytes_written: bytes accepted by WRITE
+ * @bytes_read: bytes returned by READ
+ * @bytes_dropped: bytes overwritten, popped or cut by a smaller capacity
+ * @requests: requests answered
+ * @connections: HELLOs accepted
+ * @cancelled: requests answered as cancelled
  */
 struct toaster_counters {
-	__u64 bytes_written;	/* bytes accepted by WRITE */
-	__u64 bytes_read;	/* bytes returned by READ */
-	__u64 bytes_dropped;	/* bytes overwritten or popped unread */
-	__u64 requests;		/* requests served */
-	__u64 connections;	/* HELLOs accepted */
-	__u64 cancelled;	/* requests completed as cancelled */
+	__u64 bytes_written;
+	__u64 bytes_read;
+	__u64 bytes_dropped;
+	__u64 requests;
+	__u64 connections;
+	__u64 cancelled;
 };
 
 /**
@@ -82,16 +88,24 @@ struct toaster_ping {
  * struct toaster_stats - client-side counters of this device
  * (TOASTER_IOC_STATS); they survive reconnects and are cleared by
  * module load only.
+ * @requests: RIO requests sent
+ * @bytes_out: payload bytes the server accepted
+ * @bytes_in: payload bytes read from the server
+ * @errors: requests that failed, any errno but EAGAIN
+ * @timeouts: requests that timed out
+ * @cancels: CANCEL frames sent (requests interrupted by a signal)
+ * @connects: successful connections
+ * @last_rtt_ns: round trip of the last completed request
  */
 struct toaster_stats {
-	__u64 requests;		/* RIO requests sent */
-	__u64 bytes_out;	/* payload bytes written to the server */
-	__u64 bytes_in;		/* payload bytes read from the server */
-	__u64 errors;		/* requests that failed (any errno) */
-	__u64 timeouts;		/* requests that timed out */
-	__u64 cancels;		/* requests cancelled by a signal */
-	__u64 connects;		/* successful connections */
-	__u64 last_rtt_ns;	/* round trip of the last completed request */
+	__u64 requests;
+	__u64 bytes_out;
+	__u64 bytes_in;
+	__u64 errors;
+	__u64 timeouts;
+	__u64 cancels;
+	__u64 connects;
+	__u64 last_rtt_ns;
 };
 
 /* Forwarded to the server (RIO IOCTL, wire code = _IOC_NR). */
