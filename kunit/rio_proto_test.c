@@ -892,6 +892,35 @@ static void rio_names_test(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rio_bad_str(RIO_BAD_MAX), "invalid reason");
 }
 
+/* IOCTL arguments: arrays of big-endian words, both directions. */
+static void rio_args_wire_test(struct kunit *test)
+{
+	struct toaster_status st = { .state = 2, .darkness = 7,
+				     .capacity = 0x01020304, .serial = 9 };
+	struct toaster_counters c = { .bytes_written = 0x0102030405060708ULL,
+				      .cancelled = 5 };
+	static const u8 cap_be[4] = { 1, 2, 3, 4 };
+	static const u8 bw_be[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct toaster_status st2;
+	struct toaster_counters c2;
+	u8 wire[sizeof(c)];
+
+	rio_args_to_wire(wire, &st, sizeof(st), sizeof(u32));
+	KUNIT_EXPECT_MEMEQ(test, wire + offsetof(struct toaster_status, capacity),
+			   cap_be, sizeof(cap_be));
+	KUNIT_EXPECT_EQ(test, wire[offsetof(struct toaster_status, darkness) + 3],
+			7);
+	rio_args_from_wire(&st2, wire, sizeof(st2), sizeof(u32));
+	KUNIT_EXPECT_MEMEQ(test, &st2, &st, sizeof(st));
+
+	rio_args_to_wire(wire, &c, sizeof(c), sizeof(u64));
+	KUNIT_EXPECT_MEMEQ(test, wire, bw_be, sizeof(bw_be));
+	KUNIT_EXPECT_EQ(test, wire[offsetof(struct toaster_counters, cancelled) + 7],
+			5);
+	rio_args_from_wire(&c2, wire, sizeof(c2), sizeof(u64));
+	KUNIT_EXPECT_MEMEQ(test, &c2, &c, sizeof(c));
+}
+
 static struct kunit_case rio_proto_cases[] = {
 	KUNIT_CASE(rio_hdr_layout_test),
 	KUNIT_CASE(rio_wire_bytes_test),
@@ -904,6 +933,7 @@ static struct kunit_case rio_proto_cases[] = {
 	KUNIT_CASE_PARAM(rio_status_errno_test, rio_errno_gen_params),
 	KUNIT_CASE(rio_status_errno_coverage_test),
 	KUNIT_CASE(rio_names_test),
+	KUNIT_CASE(rio_args_wire_test),
 	{}
 };
 

@@ -652,19 +652,12 @@ struct toaster_link *toaster_connect(struct toaster_dev *dev,
 				     struct workqueue_struct *wq)
 {
 	struct sockaddr_storage addr = *server;
-	u16 port = RIO_BASE_PORT + dev->serial;
 	struct toaster_link *link;
 	struct rio_conn *conn;
 	struct socket *sock;
 	int len, ret;
 
-	if (addr.ss_family == AF_INET6) {
-		((struct sockaddr_in6 *)&addr)->sin6_port = htons(port);
-		len = sizeof(struct sockaddr_in6);
-	} else {
-		((struct sockaddr_in *)&addr)->sin_port = htons(port);
-		len = sizeof(struct sockaddr_in);
-	}
+	len = rio_addr_set_port(&addr, RIO_BASE_PORT + dev->serial);
 
 	link = toaster_link_alloc(dev, timeout_ms);
 	if (!link)
@@ -1008,23 +1001,14 @@ static int toaster_remote_ioctl(struct toaster_link *link, unsigned int nr,
 static long toaster_ioctl_status(struct toaster_link *link, void __user *argp)
 {
 	struct toaster_status st;
-	__be32 w[8];
+	u8 w[sizeof(st)];
 	int ret;
 
-	BUILD_BUG_ON(sizeof(w) != sizeof(st));
 	ret = toaster_remote_ioctl(link, TOASTER_IOC_NR_STATUS, NULL, 0,
 				   w, sizeof(w));
 	if (ret)
 		return ret;
-	memset(&st, 0, sizeof(st));
-	st.state = be32_to_cpu(w[0]);
-	st.darkness = be32_to_cpu(w[1]);
-	st.bytes = be32_to_cpu(w[2]);
-	st.ready = be32_to_cpu(w[3]);
-	st.capacity = be32_to_cpu(w[4]);
-	st.flags = be32_to_cpu(w[5]);
-	st.serial = be32_to_cpu(w[6]);
-	st.reserved = be32_to_cpu(w[7]);
+	rio_args_from_wire(&st, w, sizeof(st), sizeof(u32));
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
@@ -1032,21 +1016,14 @@ static long toaster_ioctl_counters(struct toaster_link *link,
 				   void __user *argp)
 {
 	struct toaster_counters c;
-	__be64 w[6];
+	u8 w[sizeof(c)];
 	int ret;
 
-	BUILD_BUG_ON(sizeof(w) != sizeof(c));
 	ret = toaster_remote_ioctl(link, TOASTER_IOC_NR_COUNTERS, NULL, 0,
 				   w, sizeof(w));
 	if (ret)
 		return ret;
-	memset(&c, 0, sizeof(c));
-	c.bytes_written = be64_to_cpu(w[0]);
-	c.bytes_read = be64_to_cpu(w[1]);
-	c.bytes_dropped = be64_to_cpu(w[2]);
-	c.requests = be64_to_cpu(w[3]);
-	c.connections = be64_to_cpu(w[4]);
-	c.cancelled = be64_to_cpu(w[5]);
+	rio_args_from_wire(&c, w, sizeof(c), sizeof(u64));
 	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
 }
 
@@ -1054,14 +1031,13 @@ static long toaster_ioctl_counters(struct toaster_link *link,
 static long toaster_ioctl_set(struct toaster_link *link, unsigned int cmd,
 			      u32 __user *argp, u32 min, u32 max)
 {
-	__be32 w;
-	u32 val;
+	u32 val, w;
 
 	if (get_user(val, argp))
 		return -EFAULT;
 	if (val < min || val > max)
 		return -EINVAL;
-	w = cpu_to_be32(val);
+	rio_args_to_wire(&w, &val, sizeof(w), sizeof(w));
 	return toaster_remote_ioctl(link, _IOC_NR(cmd), &w, sizeof(w), NULL, 0);
 }
 

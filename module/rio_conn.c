@@ -81,6 +81,23 @@ int rio_parse_addr(const char *s, size_t len, struct sockaddr_storage *ss)
 }
 
 /**
+ * rio_addr_set_port() - set the port of an IPv4 or IPv6 address
+ * @ss: AF_INET or AF_INET6 address
+ * @port: port, host byte order
+ *
+ * Return: the length of the address, for kernel_bind()/kernel_connect().
+ */
+int rio_addr_set_port(struct sockaddr_storage *ss, u16 port)
+{
+	if (ss->ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		return sizeof(struct sockaddr_in6);
+	}
+	((struct sockaddr_in *)ss)->sin_port = htons(port);
+	return sizeof(struct sockaddr_in);
+}
+
+/**
  * rio_sock_setup() - prepare a fresh or accepted TCP socket for RIO
  * @sock: socket not yet in use by anybody else
  *

@@ -99,6 +99,7 @@ struct rio_conn {
 };
 
 int rio_parse_addr(const char *s, size_t len, struct sockaddr_storage *ss);
+int rio_addr_set_port(struct sockaddr_storage *ss, u16 port);
 void rio_sock_setup(struct socket *sock);
 void rio_sock_reclassify(struct socket *sock);
 struct rio_conn *rio_conn_create(struct socket *sock,

@@ -21,6 +21,8 @@
 #endif
 #define cpu_to_be32(x)	((__force __be32)htobe32(x))
 #define cpu_to_be16(x)	((__force __be16)htobe16(x))
+#define cpu_to_be64(x)	((__force __be64)htobe64(x))
+#define be64_to_cpu(x)	be64toh((__force __u64)(x))
 #define be32_to_cpu(x)	be32toh((__force __u32)(x))
 #define be16_to_cpu(x)	be16toh((__force __u16)(x))
 #endif
@@ -277,6 +279,47 @@ int rio_hello_decode(const struct rio_hello *h, struct rio_hello_info *info)
 	    info->max_inflight < 1 || info->wait_ms < 1)
 		return RIO_BAD_ARG;
 	return RIO_OK;
+}
+
+/**
+ * rio_args_to_wire() - encode an IOCTL argument for the wire
+ * @wire: out: @len bytes, big-endian words
+ * @host: the argument struct, made only of words of @word bytes
+ * @len: its size, a multiple of @word
+ * @word: 4 (__u32 fields) or 8 (__u64 fields)
+ *
+ * IOCTL arguments travel as arrays of big-endian words, so the uapi structs
+ * (all __u32 or all __u64, explicitly padded) mean the same on every host.
+ */
+void rio_args_to_wire(void *wire, const void *host, __u32 len, __u32 word)
+{
+	__u32 i;
+
+	for (i = 0; i < len / word; i++) {
+		if (word == 8)
+			((__be64 *)wire)[i] = cpu_to_be64(((const __u64 *)host)[i]);
+		else
+			((__be32 *)wire)[i] = cpu_to_be32(((const __u32 *)host)[i]);
+	}
+}
+
+/**
+ * rio_args_from_wire() - decode an IOCTL argument from the wire
+ * @host: out: the argument struct
+ * @wire: @len bytes of big-endian words
+ * @len: size, a multiple of @word
+ * @word: 4 or 8, as in rio_args_to_wire()
+ */
+void rio_args_from_wire(void *host, const void *wire, __u32 len, __u32 word)
+{
+	__u32 i;
+
+	for (i = 0; i < len / word; i++) {
+		if (word == 8)
+			((__u64 *)host)[i] = be64_to_cpu(((const __be64 *)wire)[i]);
+		else
+			((__u32 *)host)[i] = be32_to_cpu(((const __be32 *)wire)[i]);
+	}
 }
 
 static const char * const rio_bad_names[RIO_BAD_MAX] = {

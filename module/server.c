@@ -206,9 +206,7 @@ static void srv_ioctl_status(struct srv_toaster *t, struct srv_req *req,
 			     u64 now)
 {
 	struct toaster_status st;
-	__be32 *wire;
-	u32 *v = (u32 *)&st;
-	unsigned int i;
+	void *wire;
 
 	wire = kvmalloc(sizeof(st), GFP_KERNEL);
 	if (!wire) {
@@ -217,26 +215,23 @@ static void srv_ioctl_status(struct srv_toaster *t, struct srv_req *req,
 	}
 	toaster_model_status(&t->model, now, &st);
 	st.serial = t->serial;
-	for (i = 0; i < sizeof(st) / sizeof(u32); i++)
-		wire[i] = cpu_to_be32(v[i]);
+	rio_args_to_wire(wire, &st, sizeof(st), sizeof(u32));
 	srv_complete(t, req, RIO_S_OK, wire, sizeof(st), 0, now);
 }
 
 static void srv_ioctl_counters(struct srv_toaster *t, struct srv_req *req,
 			       u64 now)
 {
-	const u64 *v = (const u64 *)&t->model.counters;
-	__be64 *wire;
-	unsigned int i, n = sizeof(t->model.counters) / sizeof(u64);
+	const struct toaster_counters *c = &t->model.counters;
+	void *wire;
 
-	wire = kvmalloc(sizeof(t->model.counters), GFP_KERNEL);
+	wire = kvmalloc(sizeof(*c), GFP_KERNEL);
 	if (!wire) {
 		srv_fail(t, req, -ENOMEM, now);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		wire[i] = cpu_to_be64(v[i]);
-	srv_complete(t, req, RIO_S_OK, wire, n * sizeof(u64), 0, now);
+	rio_args_to_wire(wire, c, sizeof(*c), sizeof(u64));
+	srv_complete(t, req, RIO_S_OK, wire, sizeof(*c), 0, now);
 }
 
 /* Commands with a __u32 argument in, nothing out. */
@@ -297,12 +292,13 @@ static int srv_ioctl_run(struct srv_toaster *t, struct srv_req *req, u64 now)
 	case TOASTER_IOC_NR_SET_DARKNESS:
 	case TOASTER_IOC_NR_SET_OVERWRITE:
 	case TOASTER_IOC_NR_SET_CAPACITY: {
+		u32 val;
 		int err;
 
-		if (m->length != sizeof(__be32) || m->arg)
+		if (m->length != sizeof(val) || m->arg)
 			return -EINVAL;
-		err = srv_ioctl_u32(t, m->ioctl,
-				    be32_to_cpup((__be32 *)req->data));
+		rio_args_from_wire(&val, req->data, sizeof(val), sizeof(val));
+		err = srv_ioctl_u32(t, m->ioctl, val);
 		if (err)
 			return err;
 		break;
@@ -743,13 +739,7 @@ static int srv_listen(struct srv_toaster *t)
 	struct sock *sk;
 	int len, ret;
 
-	if (addr.ss_family == AF_INET6) {
-		((struct sockaddr_in6 *)&addr)->sin6_port = htons(port);
-		len = sizeof(struct sockaddr_in6);
-	} else {
-		((struct sockaddr_in *)&addr)->sin_port = htons(port);
-		len = sizeof(struct sockaddr_in);
-	}
+	len = rio_addr_set_port(&addr, port);
 
 	ret = sock_create_kern(&init_net, addr.ss_family, SOCK_STREAM,
 			       IPPROTO_TCP, &sock);

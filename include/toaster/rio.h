@@ -170,6 +170,8 @@ struct rio_hello_info {
 
 void rio_hello_encode(struct rio_hello *h, const struct rio_hello_info *info);
 int rio_hello_decode(const struct rio_hello *h, struct rio_hello_info *info);
+void rio_args_to_wire(void *wire, const void *host, __u32 len, __u32 word);
+void rio_args_from_wire(void *host, const void *wire, __u32 len, __u32 word);
 const char *rio_bad_str(int bad);
 const char *rio_op_str(unsigned int opcode);
 int rio_status_to_errno(__u32 status);
