@@ -5,9 +5,9 @@
 #
 #   make            build the modules in place for $(KDIR), W=1
 #   make check      everything: deps, test kernel, builds, lint, both VMs
-#   make run        demo in the VM (scripts/demo.sh if present)
+#   make run        the demo (scripts/demo.sh) in the VM
 #   make vm         interactive shell in the VM, modules loaded
-#   make lint       checkpatch --strict and sparse
+#   make lint       checkpatch --strict, kernel-doc and sparse
 #   make clean      remove build products and build/ (not the kernel cache)
 #
 # KERNEL=test|debian picks the VM's kernel for run and vm (default: test).
@@ -15,11 +15,6 @@
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1))
 KERNEL ?= test
-
-# The built-in demo used until scripts/demo.sh exists.
-DEMO := set -x; insmod $$TOASTER_MODDIR/toaster_server.ko; \
-	insmod $$TOASTER_MODDIR/toaster.ko; lsmod; dmesg | tail -n 20; \
-	rmmod toaster toaster_server
 
 .PHONY: all modules check run vm lint clean help
 
@@ -35,11 +30,7 @@ check:
 
 run:
 	scripts/deps
-	@if [ -f scripts/demo.sh ]; then \
-		scripts/vm --kernel $(KERNEL) --exec scripts/demo.sh; \
-	else \
-		scripts/vm --kernel $(KERNEL) --cmd '$(DEMO)'; \
-	fi
+	scripts/vm --kernel $(KERNEL) --exec scripts/demo.sh
 
 vm:
 	scripts/deps
