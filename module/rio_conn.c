@@ -189,9 +189,10 @@ static bool rio_conn_rx_throttle(struct rio_conn *conn)
 	return stop;
 }
 
-/* Caller holds tx_mutex (or is rx_work, which close cancels first). */
+/* Caller holds tx_mutex: close waits for it before releasing the socket. */
 static void __rio_conn_abort(struct rio_conn *conn, int err)
 {
+	lockdep_assert_held(&conn->tx_mutex);
 	spin_lock(&conn->lock);
 	if (conn->dead) {
 		spin_unlock(&conn->lock);
