@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: the RIO codec (module/rio_proto.c): wire layout, encode/decode
+ * KUnit: the RIO codec (module/rio/proto.c, in toaster_rio.ko): wire layout, encode/decode
  * round trips of every opcode in each direction it may travel, every class
  * of malformed header with its enum rio_bad reason, rio_check_reply(), the
  * HELLO payload and the status <-> errno mapping.
@@ -9,7 +9,7 @@
 
 #include <kunit/test.h>
 
-#include "../module/rio_proto.c"
+#include <toaster/rio.h>
 
 #include <uapi/linux/toaster.h>
 
@@ -944,5 +944,6 @@ static struct kunit_suite rio_proto_suite = {
 
 kunit_test_suite(rio_proto_suite);
 
+MODULE_IMPORT_NS(TOASTER_RIO);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for the RIO wire codec");

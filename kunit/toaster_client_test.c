@@ -6,14 +6,15 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include "../module/rio_proto.c"
-#include "../module/rio_conn.c"
-#include "../module/client_core.c"
+#include "client/client.h"
+#include "rio/sock.h"
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/mman.h>
+#include <linux/poll.h>
 #include <linux/sched/task.h>
 #include <linux/signal.h>
 
@@ -106,6 +107,21 @@ static const struct toaster_xport_ops fake_xport_ops = {
 	.abort = fake_abort,
 };
 
+/* A new link on a clean fake transport, still connecting. */
+static struct toaster_link *tc_new_link(struct kunit *test, struct tc_ctx *ctx,
+					unsigned int timeout_ms)
+{
+	toaster_link_free(ctx->link);
+	memset(&ctx->fx, 0, sizeof(ctx->fx));
+	init_completion(&ctx->fx.sent_done);
+	ctx->link = toaster_link_alloc(&ctx->dev, timeout_ms);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->link);
+	ctx->link->xops = &fake_xport_ops;
+	ctx->link->xpriv = &ctx->fx;
+	return ctx->link;
+}
+
+/* Every case starts from a link that is up, as after HELLO. */
 static int tc_init(struct kunit *test)
 {
 	struct tc_ctx *ctx;
@@ -113,14 +129,17 @@ static int tc_init(struct kunit *test)
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	toaster_dev_init(&ctx->dev, 7);
-	init_completion(&ctx->fx.sent_done);
-	ctx->link = toaster_link_alloc(&ctx->dev, 1000);
-	KUNIT_ASSERT_NOT_NULL(test, ctx->link);
-	ctx->link->xops = &fake_xport_ops;
-	ctx->link->xpriv = &ctx->fx;
+	tc_new_link(test, ctx, 1000);
 	ctx->link->notify = true;
+	ctx->link->state = TOASTER_LINK_UP;
 	test->priv = ctx;
 	return 0;
+}
+
+static long tc_ioctl(struct toaster_link *link, unsigned int cmd,
+		     void __user *argp)
+{
+	return toaster_link_ioctl(link, cmd, argp, false);
 }
 
 static void tc_exit(struct kunit *test)
@@ -201,7 +220,7 @@ static void tc_request_ok(struct kunit *test)
 
 	ctx->fx.autoreply = true;
 	tc_ping(&req);
-	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false), 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, 0), 0);
 	KUNIT_EXPECT_EQ(test, ctx->fx.reply_ret, 0);
 	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 1U);
 	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].opcode, RIO_OP_PING);
@@ -212,7 +231,7 @@ static void tc_request_ok(struct kunit *test)
 	/* The server's status comes back as an errno. */
 	ctx->fx.reply_status = RIO_S_INVAL;
 	tc_ping(&req);
-	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false),
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, 0),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.errors), 1);
 	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
@@ -491,11 +510,12 @@ static void tc_bad_write_ioctl_answers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, req.resp_arg, 3U);
 }
 
-/* A thread doing one blocking request, so the test can play the server. */
+/* A thread doing one blocking call, so the test can play the server. */
 struct tc_thread {
 	struct toaster_link *link;
 	struct toaster_req req;
 	bool resolve;
+	unsigned int ioctl;	/* if set: this ioctl instead of req */
 	int ret;
 	struct completion done;
 	struct task_struct *task;
@@ -506,7 +526,11 @@ static int tc_thread_fn(void *data)
 	struct tc_thread *t = data;
 
 	allow_signal(SIGUSR1);
-	t->ret = toaster_link_request(t->link, &t->req, t->resolve);
+	if (t->ioctl)
+		t->ret = tc_ioctl(t->link, t->ioctl, NULL);
+	else
+		t->ret = toaster_link_request(t->link, &t->req,
+					      t->resolve ? TOASTER_REQ_RESOLVE : 0);
 	complete(&t->done);
 	return 0;
 }
@@ -562,7 +586,7 @@ static void tc_disconnect(struct kunit *test)
 
 	/* Then everything fails with ENOTCONN. */
 	tc_ping(&req);
-	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false),
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, 0),
 			-ENOTCONN);
 }
 
@@ -579,11 +603,11 @@ static void tc_disconnect_enotconn(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, toaster_link_write(ctx->link,
 						 (char __user *)ubuf, 8, false),
 			-ENOTCONN);
-	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link, TOASTER_IOC_POP,
-						 NULL), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link, TOASTER_IOC_POP,
+				       NULL), -ENOTCONN);
 	/* Local statistics still work. */
-	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link, TOASTER_IOC_STATS,
-						 (void __user *)ubuf), 0);
+	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link, TOASTER_IOC_STATS,
+				       (void __user *)ubuf), 0);
 }
 
 static void tc_timeout(struct kunit *test)
@@ -595,7 +619,7 @@ static void tc_timeout(struct kunit *test)
 	ctx->link->timeout = msecs_to_jiffies(50);
 	tc_ping(&req);
 	t0 = jiffies;
-	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false),
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, 0),
 			-ETIMEDOUT);
 	KUNIT_EXPECT_GE(test, jiffies - t0, msecs_to_jiffies(50));
 	KUNIT_EXPECT_TRUE(test, ctx->fx.dead);
@@ -603,7 +627,7 @@ static void tc_timeout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.timeouts), 1);
 
 	tc_ping(&req);
-	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false),
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, 0),
 			-ENOTCONN);
 }
 
@@ -674,10 +698,10 @@ static void tc_tags(struct kunit *test)
 	ctx->fx.autoreply = true;
 	ctx->link->next_tag = U32_MAX;
 	tc_ping(&req);
-	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false), 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, 0), 0);
 	KUNIT_EXPECT_EQ(test, req.msg.tag, U32_MAX);
 	tc_ping(&req);
-	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, false), 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_request(ctx->link, &req, 0), 0);
 	KUNIT_EXPECT_EQ(test, req.msg.tag, 1U);	/* 0 is skipped */
 
 	/* A tag still outstanding (cancelled) is not reused. */
@@ -734,6 +758,24 @@ static void tc_notify_poll(struct kunit *test)
 			TC_MASK(EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM));
 }
 
+/* A new connecting link whose HELLO is answered @status with @info. */
+static int tc_hello_case(struct kunit *test, u32 status,
+			 const struct rio_hello_info *info)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = tc_new_link(test, ctx, 1000);
+
+	ctx->fx.autoreply = true;
+	ctx->fx.reply_status = status;
+	ctx->fx.reply_len = info ? sizeof(struct rio_hello) : 0;
+	if (info)
+		rio_hello_encode((struct rio_hello *)ctx->fx.reply_payload,
+				 info);
+	WRITE_ONCE(ctx->dev.state, TOASTER_CONNECTING);
+	KUNIT_EXPECT_EQ(test, toaster_link_hello_start(link, 2500), 0);
+	return toaster_link_wait_up(link, false);
+}
+
 static void tc_hello(struct kunit *test)
 {
 	struct tc_ctx *ctx = test->priv;
@@ -744,12 +786,11 @@ static void tc_hello(struct kunit *test)
 		.wait_ms = 100,
 	};
 	struct rio_hello_info sent;
+	unsigned long ubuf;
 
-	ctx->link->notify = false;
-	ctx->fx.autoreply = true;
-	ctx->fx.reply_len = sizeof(struct rio_hello);
-	rio_hello_encode((struct rio_hello *)ctx->fx.reply_payload, &info);
-	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), 0);
+	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_OK, &info), 0);
+	KUNIT_EXPECT_EQ(test, ctx->link->state, TOASTER_LINK_UP);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->dev.state), TOASTER_CONNECTED);
 	KUNIT_EXPECT_EQ(test, ctx->link->max_payload, 4096U);
 	KUNIT_EXPECT_TRUE(test, ctx->link->notify);
 	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 1U);
@@ -764,27 +805,252 @@ static void tc_hello(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sent.max_inflight, 1U);
 	KUNIT_EXPECT_EQ(test, sent.wait_ms, 2500U);
 
-	/* Refusals map to errnos. */
-	ctx->fx.reply_len = 0;
-	ctx->fx.reply_status = RIO_S_BUSY;
-	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -EBUSY);
-	ctx->fx.reply_status = RIO_S_NODEV;
-	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -ENODEV);
+	/* Refusals map to errnos, reported by every later call. */
+	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_BUSY, NULL), -EBUSY);
+	KUNIT_EXPECT_TRUE(test, ctx->fx.dead);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->dev.state), TOASTER_DEAD);
+	ubuf = tc_user_buf(test);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(ctx->link, (char __user *)ubuf,
+						8, false), -EBUSY);
+	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link, TOASTER_IOC_POP, NULL),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_NODEV, NULL), -ENODEV);
 
 	/* A server that would park requests longer than asked: refused. */
-	ctx->fx.reply_status = RIO_S_OK;
-	ctx->fx.reply_len = sizeof(struct rio_hello);
 	info.wait_ms = 2501;
-	rio_hello_encode((struct rio_hello *)ctx->fx.reply_payload, &info);
-	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -EPROTO);
+	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_OK, &info), -EPROTO);
 
 	/* An invalid HELLO payload is a protocol error. */
-	ctx->fx.reply_status = RIO_S_OK;
-	ctx->fx.reply_len = sizeof(struct rio_hello);
 	info.wait_ms = 100;
 	info.max_payload = 0;
+	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_OK, &info), -EPROTO);
+}
+
+/*
+ * open() returns before the connection is up (it runs under misc_mtx);
+ * calls wait for it. Nonblocking calls and poll() do not.
+ */
+static void tc_connect_in_background(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct rio_hello_info info = {
+		.caps = RIO_CAP_NOTIFY,
+		.max_payload = RIO_MAX_PAYLOAD,
+		.max_inflight = 1,
+		.wait_ms = 100,
+	};
+	struct toaster_link *link;
+	struct tc_thread t = {};
+	unsigned long ubuf, t0;
+	struct rio_msg r;
+
+	ubuf = tc_user_buf(test);
+	link = tc_new_link(test, ctx, 1000);
+	KUNIT_ASSERT_EQ(test, toaster_link_hello_start(link, 500), 0);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));	/* the HELLO */
+	KUNIT_EXPECT_EQ(test, tc_poll(link), 0U);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
+						true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, (char __user *)ubuf, 8,
+						 true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(link, TOASTER_IOC_POP, NULL,
+						 true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 1U);	/* the HELLO only */
+
+	/* A blocking call waits for the HELLO's answer, then runs. */
+	t.ioctl = TOASTER_IOC_POP;
+	tc_thread_start(test, &t, link, false);
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 1U);
+	r = tc_resp(&link->hello, RIO_S_OK, 0, sizeof(struct rio_hello));
 	rio_hello_encode((struct rio_hello *)ctx->fx.reply_payload, &info);
-	KUNIT_EXPECT_EQ(test, toaster_link_hello(ctx->link, 2500), -EPROTO);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r,
+						 ctx->fx.reply_payload), 0);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));	/* the POP */
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].ioctl, (u32)TOASTER_IOC_NR_POP);
+	r = tc_resp(&t.req, RIO_S_OK, 0, 0);
+	r.opcode = RIO_OP_IOCTL;
+	r.ioctl = TOASTER_IOC_NR_POP;
+	r.tag = ctx->fx.sent[1].tag;
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tc_thread_join(&t), 0);
+
+	/* Refused connect: the first call says so. */
+	link = tc_new_link(test, ctx, 1000);
+	KUNIT_ASSERT_EQ(test, toaster_link_hello_start(link, 500), 0);
+	fake_abort(link, -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
+						false), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, tc_poll(link), TC_MASK(EPOLLHUP | EPOLLERR));
+
+	/* Nobody answers: the first call fails at the deadline. */
+	link = tc_new_link(test, ctx, 100);
+	KUNIT_ASSERT_EQ(test, toaster_link_hello_start(link, 50), 0);
+	t0 = jiffies;
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, (char __user *)ubuf, 8,
+						 false), -ETIMEDOUT);
+	KUNIT_EXPECT_GE(test, jiffies - t0, msecs_to_jiffies(90));
+	KUNIT_EXPECT_EQ(test, ctx->fx.abort_err, -ETIMEDOUT);
+	/* A HELLO answer arriving after the deadline changes nothing. */
+	KUNIT_EXPECT_EQ(test, toaster_link_status(link), -ETIMEDOUT);
+}
+
+/*
+ * An O_NONBLOCK call never sleeps behind another request of the same file:
+ * here a blocking request that the server has parked.
+ */
+static void tc_nonblock_never_waits(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct tc_thread t = {};
+	unsigned long ubuf, t0;
+	struct rio_msg r;
+
+	ubuf = tc_user_buf(test);
+	tc_read(ctx->link, &t.req, 8);
+	tc_thread_start(test, &t, ctx->link, false);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+
+	t0 = jiffies;
+	KUNIT_EXPECT_EQ(test, toaster_link_write(ctx->link,
+						 (char __user *)ubuf, 8, true),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(ctx->link, (char __user *)ubuf,
+						8, true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link, TOASTER_IOC_STATUS,
+						 (void __user *)ubuf, true),
+			-EAGAIN);
+	/* Far less than the blocked request's timeout (1 s). */
+	KUNIT_EXPECT_LT(test, jiffies - t0, msecs_to_jiffies(500));
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 1U);
+
+	r = tc_resp(&t.req, RIO_S_OK, 0, 0);
+	r.tag = ctx->fx.sent[0].tag;
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tc_thread_join(&t), 0);
+}
+
+/*
+ * An ioctl that changes the toaster runs at most once per call: after a
+ * signal it learns whether the server ran it, so that a restarted call
+ * cannot run it again.
+ */
+static void tc_signal_ioctl_resolves(struct kunit *test)
+{
+	static const unsigned int cmds[] = {
+		TOASTER_IOC_POP, TOASTER_IOC_RESET,
+	};
+	struct tc_ctx *ctx = test->priv;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		struct tc_thread t = { .ioctl = cmds[i] };
+		unsigned int n = ctx->fx.nsent;
+		struct rio_msg r;
+
+		tc_thread_start(test, &t, ctx->link, false);
+		KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+		send_sig(SIGUSR1, t.task, 1);
+		KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));	/* the CANCEL */
+		KUNIT_ASSERT_EQ(test, ctx->fx.nsent, n + 2);
+		KUNIT_EXPECT_EQ(test, ctx->fx.sent[n + 1].opcode,
+				RIO_OP_CANCEL);
+		/* Still waiting for the outcome: no -ERESTARTSYS yet. */
+		KUNIT_EXPECT_FALSE(test, completion_done(&t.done));
+
+		/* The server had run it: the call succeeded. */
+		r = (struct rio_msg) {
+			.opcode = RIO_OP_IOCTL,
+			.flags = RIO_F_RESPONSE,
+			.tag = ctx->fx.sent[n].tag,
+			.ioctl = _IOC_NR(cmds[i]),
+		};
+		KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL),
+				0);
+		KUNIT_EXPECT_EQ(test, tc_thread_join(&t), 0);
+	}
+
+	/* Answered CANCELED: it never ran, the restart is safe. */
+	{
+		struct tc_thread t = { .ioctl = TOASTER_IOC_POP };
+		unsigned int n = ctx->fx.nsent;
+		struct rio_msg r;
+
+		tc_thread_start(test, &t, ctx->link, false);
+		KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+		send_sig(SIGUSR1, t.task, 1);
+		KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+		r = (struct rio_msg) {
+			.opcode = RIO_OP_IOCTL,
+			.flags = RIO_F_RESPONSE,
+			.tag = ctx->fx.sent[n].tag,
+			.status = RIO_S_CANCELED,
+			.ioctl = TOASTER_IOC_NR_POP,
+		};
+		KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL),
+				0);
+		KUNIT_EXPECT_EQ(test, tc_thread_join(&t), -ERESTARTSYS);
+	}
+}
+
+static void tc_ioctl_nr(struct toaster_req *req, unsigned int nr)
+{
+	memset(req, 0, sizeof(*req));
+	req->msg.opcode = RIO_OP_IOCTL;
+	req->msg.ioctl = nr;
+}
+
+/*
+ * POP and RESET empty the server's slot; the toast of a cancelled READ,
+ * stashed in the client, was in it too: it goes as well, whether it had
+ * arrived before the POP was sent or was still on its way.
+ */
+static void tc_pop_discards_stash(struct kunit *test)
+{
+	static const unsigned int nrs[] = {
+		TOASTER_IOC_NR_POP, TOASTER_IOC_NR_RESET,
+	};
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	struct toaster_req rd, pop;
+	unsigned long ubuf;
+	char got[8] = {};
+	struct rio_msg r;
+	unsigned int i;
+
+	ubuf = tc_user_buf(test);
+	for (i = 0; i < 2 * ARRAY_SIZE(nrs); i++) {
+		bool on_its_way = i & 1;
+
+		tc_read(link, &rd, 8);
+		KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
+		KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &rd));
+		r = tc_resp(&rd, RIO_S_OK, 0, 3);
+		if (!on_its_way)
+			KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, "old"),
+					0);
+		tc_ioctl_nr(&pop, nrs[i / 2]);
+		KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &pop), 0);
+		if (on_its_way)	/* answered in order: the READ first */
+			KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, "old"),
+					0);
+		KUNIT_EXPECT_EQ(test, link->stash_len, 3U);
+		r = tc_resp(&pop, RIO_S_OK, 0, 0);
+		KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, NULL), 0);
+		KUNIT_EXPECT_EQ(test, link->stash_len, 0U);
+
+		/* read() asks the server and gets what is there now. */
+		ctx->fx.autoreply = true;
+		ctx->fx.reply_len = 3;
+		memcpy(ctx->fx.reply_payload, "new", 3);
+		KUNIT_EXPECT_EQ(test, toaster_link_read(link,
+							(char __user *)ubuf,
+							8, true), 3);
+		ctx->fx.autoreply = false;
+		KUNIT_EXPECT_EQ(test, copy_from_user(got, (char __user *)ubuf,
+						     3), 0UL);
+		KUNIT_EXPECT_STREQ(test, got, "new");
+	}
 }
 
 static void tc_ioctl_validation(struct kunit *test)
@@ -799,26 +1065,26 @@ static void tc_ioctl_validation(struct kunit *test)
 
 	v = 0;
 	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
-	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
-						 TOASTER_IOC_SET_DARKNESS, val),
+	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link,
+				       TOASTER_IOC_SET_DARKNESS, val),
 			-EINVAL);
 	v = 11;
 	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
-	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
-						 TOASTER_IOC_SET_DARKNESS, val),
+	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link,
+				       TOASTER_IOC_SET_DARKNESS, val),
 			-EINVAL);
 	v = TOASTER_CAPACITY_MAX + 1;
 	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
-	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
-						 TOASTER_IOC_SET_CAPACITY, val),
+	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link,
+				       TOASTER_IOC_SET_CAPACITY, val),
 			-EINVAL);
 	v = 2;
 	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
-	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
-						 TOASTER_IOC_SET_OVERWRITE, val),
+	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link,
+				       TOASTER_IOC_SET_OVERWRITE, val),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
-						 _IO(TOASTER_IOC_MAGIC, 0x30),
+	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link,
+				       _IO(TOASTER_IOC_MAGIC, 0x30),
 						 val), -ENOTTY);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 0U);
 
@@ -826,8 +1092,8 @@ static void tc_ioctl_validation(struct kunit *test)
 	ctx->fx.autoreply = true;
 	v = 10;
 	KUNIT_ASSERT_EQ(test, copy_to_user(val, &v, sizeof(v)), 0UL);
-	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link,
-						 TOASTER_IOC_SET_DARKNESS, val),
+	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link,
+				       TOASTER_IOC_SET_DARKNESS, val),
 			0);
 	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 1U);
 	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].opcode, RIO_OP_IOCTL);
@@ -875,6 +1141,10 @@ static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_table_full),
 	KUNIT_CASE(tc_notify_poll),
 	KUNIT_CASE(tc_hello),
+	KUNIT_CASE(tc_connect_in_background),
+	KUNIT_CASE(tc_nonblock_never_waits),
+	KUNIT_CASE(tc_signal_ioctl_resolves),
+	KUNIT_CASE(tc_pop_discards_stash),
 	KUNIT_CASE(tc_ioctl_validation),
 	KUNIT_CASE(tc_parse_addr),
 	{}
@@ -890,4 +1160,6 @@ static struct kunit_suite toaster_client_suite = {
 kunit_test_suite(toaster_client_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the remote toaster client");
+MODULE_IMPORT_NS(TOASTER_RIO);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");

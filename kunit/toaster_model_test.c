@@ -7,7 +7,9 @@
 
 #include <kunit/test.h>
 
-#include "../module/toaster_model.c"
+#include <toaster/rio.h>
+
+#include "server/model.h"
 
 #define TOAST_MS 10
 
@@ -248,5 +250,6 @@ static struct kunit_suite toaster_model_suite = {
 
 kunit_test_suite(toaster_model_suite);
 
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for the simulated toaster");

@@ -6,13 +6,17 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/iopoll.h>
 
-#include "../module/rio_proto.c"
-#include "../module/rio_conn.c"
-#include "../module/toaster_model.c"
-#include "../module/server.c"
+#include <linux/net.h>
+#include <linux/tcp.h>
+#include <net/sock.h>
+
+#include "rio/conn.h"
+#include "server/internal.h"
 
 #define TEST_BASE_PORT	17000
 #define TEST_TOAST_MS	20
@@ -600,8 +604,175 @@ static void srv_stop_with_clients(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_closed(test, b));
 }
 
+/*
+ * The server runs on its own workers: the tests poll what they wait for,
+ * with read_poll_timeout() and these readers, every 20 ms.
+ */
+#define TEST_POLL_US	20000
+
+static unsigned int test_nconns(struct srv_toaster *t)
+{
+	return READ_ONCE(t->nconns);
+}
+
+static bool test_queued(struct srv_toaster *t)
+{
+	return !list_empty_careful(&t->queue);
+}
+
+static bool test_conn_dead(struct srv_conn *sc)
+{
+	return rio_conn_is_dead(sc->rc);
+}
+
+static u32 test_toast_ready(struct srv_toaster *t)
+{
+	return toaster_model_ready(&t->model, srv_now_ms());
+}
+
+/*
+ * A connection arriving the moment the listener's callbacks are live runs
+ * accept_work at once: everything it uses must be in place by then. The
+ * stub, called at exactly that point, connects and waits for the accept.
+ */
+static struct test_client *armed_client;
+
+static void test_listen_armed(struct srv_toaster *t)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	armed_client = test_connect(test, t->serial);
+	flush_work(&t->accept_work);
+}
+
+static void srv_connect_during_listen(struct kunit *test)
+{
+	armed_client = NULL;
+	kunit_activate_static_stub(test, srv_listen_armed, test_listen_armed);
+	test_srv(test, 1, TEST_TOAST_MS);
+	kunit_deactivate_static_stub(test, srv_listen_armed);
+	KUNIT_ASSERT_NOT_NULL(test, armed_client);
+	KUNIT_EXPECT_EQ(test, test_hello(test, armed_client, 1), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, test_ping(test, armed_client), RIO_S_OK);
+}
+
+/*
+ * Between an owner's death and its close_work, the queue must not run its
+ * requests: a parked READ would consume toast it can no longer deliver.
+ * The test holds the toaster's lock, so close_work cannot run, and runs
+ * the queue itself once the toast is ready.
+ */
+static void srv_dead_owner_runs_nothing(struct kunit *test)
+{
+	struct toaster_srv *srv = test_srv(test, 1, TEST_TOAST_MS);
+	struct srv_toaster *t = &srv->toasters[0];
+	struct rio_msg rd = { .opcode = RIO_OP_READ, .arg = 8 };
+	struct test_client *c, *d;
+	struct srv_conn *owner;
+	bool queued, dead;
+	u32 taken, got;
+	u8 buf[8];
+
+	c = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+	KUNIT_ASSERT_EQ(test, test_write(test, c, "toast", &taken), RIO_S_OK);
+	rd.tag = ++c->tag;
+	KUNIT_ASSERT_EQ(test, test_send(c, &rd, NULL), 0);	/* parked */
+	KUNIT_ASSERT_EQ(test, read_poll_timeout(test_queued, queued, queued,
+						TEST_POLL_US, USEC_PER_SEC,
+						false, t), 0);
+
+	mutex_lock(&t->lock);
+	owner = t->owner;
+	KUNIT_ASSERT_NOT_NULL(test, owner);
+	kernel_sock_shutdown(c->sock, SHUT_RDWR);	/* the client dies */
+	if (read_poll_timeout(test_conn_dead, dead, dead, TEST_POLL_US,
+			      2 * USEC_PER_SEC, false, owner) ||
+	    read_poll_timeout(test_toast_ready, got, got == 5, TEST_POLL_US,
+			      2 * USEC_PER_SEC, false, t)) {
+		mutex_unlock(&t->lock);
+		KUNIT_FAIL(test, "owner not dead or toast not ready in time");
+		return;
+	}
+	srv_run_queue(t);
+	got = t->model.len;
+	mutex_unlock(&t->lock);
+	KUNIT_EXPECT_EQ_MSG(test, got, 5U, "the dead owner's READ ran");
+
+	/* The next owner gets the toast. */
+	d = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, d, 1), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, test_read(test, d, 0, buf, sizeof(buf), &got),
+			RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, got, 5U);
+}
+
+/*
+ * The HELLO deadline is decided under the toaster's lock, as HELLO is
+ * answered under it, so that a connection is never both answered OK and
+ * closed for being late. While the test holds the lock past the deadline,
+ * the connection must still be alive.
+ */
+static void srv_hello_deadline_under_lock(struct kunit *test)
+{
+	struct toaster_srv *srv = test_srv(test, 1, TEST_TOAST_MS);
+	struct srv_toaster *t = &srv->toasters[0];
+	struct test_client *c;
+	struct srv_conn *sc;
+	unsigned int n;
+	bool alive;
+
+	c = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, read_poll_timeout(test_nconns, n, n == 1,
+						TEST_POLL_US, USEC_PER_SEC,
+						false, t), 0);
+	mutex_lock(&t->lock);
+	sc = list_first_entry(&t->conns, struct srv_conn, node);
+	msleep(RIO_HELLO_TIMEOUT_MS + 300);
+	alive = !rio_conn_is_dead(sc->rc);
+	mutex_unlock(&t->lock);
+	KUNIT_EXPECT_TRUE_MSG(test, alive,
+			      "HELLO timeout decided without the toaster's lock");
+	/* Then the deadline does close it. */
+	KUNIT_EXPECT_TRUE(test, test_closed(test, c));
+}
+
+/*
+ * Connections that never say HELLO do not keep the owner out: when the
+ * toaster's connections are all taken, the oldest silent one makes room.
+ */
+static void srv_silent_conns_evicted(struct kunit *test)
+{
+	struct toaster_srv *srv = test_srv(test, 1, TEST_TOAST_MS);
+	struct srv_toaster *t = &srv->toasters[0];
+	struct test_client *silent[SRV_MAX_CONNS + 2], *c;
+	unsigned int i, n;
+
+	for (i = 0; i < ARRAY_SIZE(silent); i++) {
+		silent[i] = test_connect(test, 1);
+		KUNIT_ASSERT_EQ(test, read_poll_timeout(test_nconns, n,
+							n > min(i, SRV_MAX_CONNS - 1),
+							TEST_POLL_US,
+							USEC_PER_SEC, false, t),
+				0);
+	}
+	c = test_connect(test, 1);
+	KUNIT_EXPECT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, test_ping(test, c), RIO_S_OK);
+	/* The oldest went first, the newest silent one is still there. */
+	KUNIT_EXPECT_TRUE(test, test_closed(test, silent[0]));
+	KUNIT_EXPECT_TRUE(test, test_closed(test, silent[1]));
+	mutex_lock(&t->lock);
+	KUNIT_EXPECT_LE(test, t->nconns, 2 * SRV_MAX_CONNS);
+	mutex_unlock(&t->lock);
+}
+
 static struct kunit_case toaster_server_cases[] = {
 	KUNIT_CASE(srv_hello_ok),
+	KUNIT_CASE(srv_connect_during_listen),
+	KUNIT_CASE(srv_dead_owner_runs_nothing),
+	KUNIT_CASE_SLOW(srv_hello_deadline_under_lock),
+	KUNIT_CASE(srv_silent_conns_evicted),
 	KUNIT_CASE(srv_write_then_read),
 	KUNIT_CASE(srv_busy_second_client),
 	KUNIT_CASE(srv_serial_mismatch),
@@ -622,5 +793,7 @@ static struct kunit_suite toaster_server_suite = {
 
 kunit_test_suite(toaster_server_suite);
 
+MODULE_IMPORT_NS(TOASTER_RIO);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for the toaster server over loopback");

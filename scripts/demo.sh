@@ -8,7 +8,8 @@ set -e
 say() { printf '\n### %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; sh -c "$*"; }
 
-say "load the server (2 toasters, 100 ms per darkness level) and the client"
+say "load the RIO library, the server (2 toasters, 100 ms per darkness level) and the client"
+run "insmod $TOASTER_MODDIR/toaster_rio.ko"
 run "insmod $TOASTER_MODDIR/toaster_server.ko count=2 toast_ms=100"
 run "insmod $TOASTER_MODDIR/toaster.ko count=2 server=127.0.0.1"
 run "ls -l /dev/toaster*"
@@ -30,4 +31,5 @@ run "cat /sys/kernel/debug/toaster_server/toaster1"
 say "unload"
 run "rmmod toaster"
 run "rmmod toaster_server"
+run "rmmod toaster_rio || { sleep 2; rmmod toaster_rio; }"
 run "dmesg | grep -E 'toaster' | tail -n 5"

@@ -3,7 +3,7 @@
  * RIO, the remote toaster's wire protocol: the one definition of the frame
  * header, its constants and its validation. Shared by the kernel modules,
  * the userspace tools, the tests and the fuzzers; implemented in
- * module/rio_proto.c, which depends on nothing kernel-only.
+ * module/rio/proto.c, which depends on nothing kernel-only.
  *
  * Every frame is a 32-byte header in network byte order followed by exactly
  * @length payload bytes. See docs/protocol.md.
@@ -174,6 +174,7 @@ void rio_args_to_wire(void *wire, const void *host, __u32 len, __u32 word);
 void rio_args_from_wire(void *host, const void *wire, __u32 len, __u32 word);
 const char *rio_bad_str(int bad);
 const char *rio_op_str(unsigned int opcode);
+const char *rio_status_str(__u32 status);
 int rio_status_to_errno(__u32 status);
 __u32 rio_errno_to_status(int err);
 

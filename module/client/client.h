@@ -3,11 +3,15 @@
  * Remote toaster client: one /dev/toasterN per remote toaster, each open
  * file one RIO connection ("link") to the server's toaster N.
  *
- * client_main.c: module parameters, misc devices, file operations, sysfs.
- * client_core.c: everything behind an open file: connect and HELLO, the
- * request lifecycle (tags, matching, cancel, timeout, disconnect), read,
- * write, poll and ioctl. It reaches the network only through struct
- * toaster_xport_ops, so the KUnit suite can run it on a fake transport.
+ *   main.c     module parameters, misc devices, file operations, sysfs
+ *   link.c     a link's state: tags, matching answers, death
+ *   request.c  the request lifecycle: submit, wait, cancel, timeout
+ *   connect.c  the transport: socket, non-blocking connect, HELLO, BYE
+ *   io.c       read, write, poll
+ *   ioctl.c    the ioctls
+ *
+ * The link reaches the network only through struct toaster_xport_ops, so
+ * the KUnit suite runs it on a fake transport.
  */
 #ifndef _TOASTER_CLIENT_H
 #define _TOASTER_CLIENT_H
@@ -19,22 +23,46 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <toaster/rio.h>
 #include <uapi/linux/toaster.h>
 
-struct rio_conn;
+struct net;
 struct toaster_link;
-struct workqueue_struct;
 
 /* Outstanding tags per link: the one request in flight plus cancelled ones */
 #define TOASTER_MAX_TAGS	16
 
-/* enum toaster_dev_state: what sysfs "state" shows */
+/**
+ * enum toaster_dev_state - what sysfs "state" shows
+ * @TOASTER_DISCONNECTED: not open
+ * @TOASTER_CONNECTING: open, connecting or saying HELLO in the background
+ * @TOASTER_CONNECTED: open, the connection is alive
+ * @TOASTER_DEAD: open, the connection failed: close and reopen
+ */
 enum toaster_dev_state {
-	TOASTER_DISCONNECTED,	/* not open */
-	TOASTER_CONNECTING,	/* open() is connecting or saying HELLO */
-	TOASTER_CONNECTED,	/* open, the connection is alive */
-	TOASTER_DEAD,		/* open, the connection failed: close and reopen */
+	TOASTER_DISCONNECTED,
+	TOASTER_CONNECTING,
+	TOASTER_CONNECTED,
+	TOASTER_DEAD,
+};
+
+/**
+ * enum toaster_link_state - where a link is in its life
+ * @TOASTER_LINK_CONNECTING: connect and HELLO are under way; calls wait
+ *	for them (bounded by the link's deadline)
+ * @TOASTER_LINK_UP: HELLO accepted, requests flow
+ * @TOASTER_LINK_RESETTING: a request got no answer in time and the
+ *	connection is being reset; answers still arriving are dropped
+ * @TOASTER_LINK_CLOSING: release() said BYE; the end is expected
+ * @TOASTER_LINK_DEAD: the connection is gone; nothing is sent or completed
+ */
+enum toaster_link_state {
+	TOASTER_LINK_CONNECTING,
+	TOASTER_LINK_UP,
+	TOASTER_LINK_RESETTING,
+	TOASTER_LINK_CLOSING,
+	TOASTER_LINK_DEAD,
 };
 
 /**
@@ -66,7 +94,7 @@ struct toaster_dev_stats {
  * @name: "toasterN", @misc.name points here
  * @serial: N; the toaster listens on port RIO_BASE_PORT + N
  * @open: bit 0 set while a file is open (exclusive open)
- * @state: enum toaster_dev_state, READ_ONCE/WRITE_ONCE, no lock
+ * @state: READ_ONCE/WRITE_ONCE, no lock
  * @lock: protects @server and @server_set
  * @server: per-device server address (port not set), if @server_set
  * @server_set: @server overrides the module parameter
@@ -77,7 +105,7 @@ struct toaster_dev {
 	char name[16];
 	unsigned int serial;
 	unsigned long open;
-	int state;
+	enum toaster_dev_state state;
 	struct mutex lock;		/* protects server, server_set */
 	struct sockaddr_storage server;
 	bool server_set;
@@ -89,10 +117,12 @@ struct toaster_dev {
  * @send: send one frame; @payload (kvmalloc()ed or NULL, @msg->length
  *	bytes) is owned by the transport from the call on. Same contract as
  *	rio_conn_send(); may call toaster_link_dead() before returning.
+ *	Never waits for the peer.
  * @abort: fail the transport with @err; calls toaster_link_dead() once.
  *	Process context; never called with toaster_link.lock held.
  *
- * The real transport is rio_conn; the KUnit suite plugs in a fake one.
+ * The real transport is rio_conn (connect.c); the KUnit suite plugs in a
+ * fake one.
  */
 struct toaster_xport_ops {
 	int (*send)(struct toaster_link *link, const struct rio_msg *msg,
@@ -115,8 +145,9 @@ struct toaster_xport_ops {
  * @start_ns: when the request was sent, ktime_get_ns()
  *
  * @done, @err, @resp_len and @resp_arg are written under toaster_link.lock
- * by whoever completes the request, and read by the waiter after it saw
- * @done under the same lock.
+ * by whoever completes the request (@done last, with WRITE_ONCE, as the
+ * waiter's wait condition reads it without the lock), and read by the
+ * waiter after it saw @done under the same lock.
  */
 struct toaster_req {
 	struct rio_msg msg;
@@ -130,6 +161,10 @@ struct toaster_req {
 	u32 resp_arg;
 	u64 start_ns;
 };
+
+/* toaster_link_request() flags */
+#define TOASTER_REQ_RESOLVE	0x1	/* on a signal, learn the outcome */
+#define TOASTER_REQ_NONBLOCK	0x2	/* never wait for another request */
 
 /**
  * struct toaster_slot - an outstanding tag
@@ -147,39 +182,49 @@ struct toaster_slot {
  * @dev: the device, outlives the link
  * @xops: transport operations
  * @xpriv: transport data (the struct rio_conn)
+ * @net: network namespace of the socket (the opener's), referenced
  * @timeout: bound of the connect, of every request and of every wait for a
  *	response, in jiffies
+ * @deadline: jiffies by which connect and HELLO must be done
+ * @connect_work: aborts the link at @deadline if it is not up by then
  * @max_payload: largest frame payload the server accepts (from HELLO)
  * @notify: the server sends NOTIFY frames, @ready is meaningful
  * @req_mutex: one request in flight: held from submit to completion
  * @read_mutex: serializes read(); owns @rbuf while no READ is outstanding
- * @lock: spinlock, protects @slots, @next_tag, @dead, @resetting, @closing,
- *	@err, @ready,
- *	@read_cancelled, @stash_off, @stash_len and the completion fields of
- *	every struct toaster_req in @slots
+ * @lock: spinlock, protects @state, @err, @connect_err, @slots,
+ *	@next_tag, @ready, @read_cancelled, @stash_off, @stash_len, @stash_gen
+ *	and the completion fields of every struct toaster_req in @slots
+ * @state: enum toaster_link_state; written under @lock with WRITE_ONCE
+ * @err: the first error of the connection
+ * @connect_err: why the link never came up (0 once it did): reported by
+ *	every call, e.g. -ECONNREFUSED, -ETIMEDOUT, -EBUSY
  * @slots: outstanding tags
  * @next_tag: next tag to try, never 0
- * @dead: the connection failed; nothing more is sent or completed
- * @resetting: a request timed out and the connection is being reset:
- *	responses still arriving are dropped quietly
- * @closing: release() said BYE: the end of the connection is expected
- * @err: why, the first error
  * @ready: RIO_READY_* of the last NOTIFY
  * @read_cancelled: a cancelled READ is still outstanding: no new READ is
  *	sent until it is answered, so that its late data (stashed) and the
- *	next READ's data stay in order
+ *	next READ's data stay in order; written with WRITE_ONCE
  * @rbuf: RIO_MAX_PAYLOAD bytes: the payload of READ responses and the stash
  * @stash_off: offset of stashed bytes in @rbuf
  * @stash_len: bytes of toast that arrived for a cancelled READ; read() returns
  *	them before asking the server for more
- * @wq: waiters for a request to complete or a cancelled READ to resolve
- * @poll_wq: poll() waiters; woken on NOTIFY, on stashed data and on death
+ * @stash_gen: bumped when POP or RESET throws the stash away
+ * @hello: the HELLO request, outstanding while connecting
+ * @hello_resp: its answer's payload
+ * @hello_wait_ms: the wait_ms the HELLO asked for
+ * @wq: waiters for a request to complete, a cancelled READ to resolve or
+ *	the link to come up
+ * @poll_wq: poll() waiters; woken on NOTIFY, on stashed data, when the
+ *	link comes up and on death
  */
 struct toaster_link {
 	struct toaster_dev *dev;
 	const struct toaster_xport_ops *xops;
 	void *xpriv;
+	struct net *net;
 	unsigned long timeout;
+	unsigned long deadline;
+	struct delayed_work connect_work;
 	u32 max_payload;
 	bool notify;
 
@@ -187,52 +232,67 @@ struct toaster_link {
 	struct mutex read_mutex;	/* one read(); owns rbuf */
 
 	spinlock_t lock;		/* see the kernel-doc above */
+	enum toaster_link_state state;
+	int err;
+	int connect_err;
 	struct toaster_slot slots[TOASTER_MAX_TAGS];
 	u32 next_tag;
-	bool dead;
-	bool resetting;
-	bool closing;
-	int err;
 	u32 ready;
 	bool read_cancelled;
 	u8 *rbuf;
 	u32 stash_off;
 	u32 stash_len;
+	u32 stash_gen;
+
+	struct toaster_req hello;
+	struct rio_hello hello_resp;
+	u32 hello_wait_ms;
 
 	wait_queue_head_t wq;
 	wait_queue_head_t poll_wq;
 };
 
+/* link.c */
 void toaster_dev_init(struct toaster_dev *dev, unsigned int serial);
-const char *toaster_state_str(int state);
-
+const char *toaster_state_str(enum toaster_dev_state state);
 struct toaster_link *toaster_link_alloc(struct toaster_dev *dev,
 					unsigned int timeout_ms);
 void toaster_link_free(struct toaster_link *link);
 int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 		       const void *payload);
 void toaster_link_dead(struct toaster_link *link, int err);
+int toaster_link_status(struct toaster_link *link);
+int toaster_link_wait_up(struct toaster_link *link, bool nonblock);
+int toaster_slot_get(struct toaster_link *link, struct toaster_req *req);
+void toaster_slot_free(struct toaster_slot *slot);
 
+/* request.c */
 int toaster_link_submit(struct toaster_link *link, struct toaster_req *req);
 int toaster_link_wait(struct toaster_link *link, struct toaster_req *req,
 		      bool resolve);
 bool toaster_link_cancel(struct toaster_link *link, struct toaster_req *req);
 int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
-			 bool resolve);
-int toaster_link_hello(struct toaster_link *link, unsigned int wait_ms);
+			 unsigned int flags);
 
+/* connect.c */
+int toaster_link_hello_start(struct toaster_link *link, unsigned int wait_ms);
+int toaster_link_hello_done(struct toaster_link *link);
 struct toaster_link *toaster_connect(struct toaster_dev *dev,
 				     const struct sockaddr_storage *server,
 				     unsigned int timeout_ms,
 				     struct workqueue_struct *wq);
 void toaster_disconnect(struct toaster_link *link);
 
+/* io.c */
 ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 			  size_t count, bool nonblock);
 ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 			   size_t count, bool nonblock);
 __poll_t toaster_link_poll_mask(struct toaster_link *link);
+void toaster_link_discard_stash(struct toaster_link *link);
+
+/* ioctl.c */
 long toaster_link_ioctl(struct toaster_link *link, unsigned int cmd,
-			void __user *argp);
+			void __user *argp, bool nonblock);
 
 #endif /* _TOASTER_CLIENT_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Remote toaster client: /dev/toaster1 .. /dev/toaster<count>, each talking
- * RIO to toaster N of a toaster_server at <server>:5000+N.
+ * Remote toaster client (toaster.ko): /dev/toaster1 .. /dev/toaster<count>,
+ * each talking RIO to toaster N of a toaster_server at <server>:5000+N.
  *
  * Every device is a misc device; its struct device (/sys/class/misc/toasterN)
  * carries two attributes:
@@ -9,6 +9,10 @@
  *               parameter from the next open on; write an empty line to
  *               fall back to the parameter
  *   state   ro  disconnected, connecting, connected or dead
+ *
+ * open() runs under misc_mtx, shared by every misc device: it only starts
+ * the connection (connect.c) and never waits for the server. The socket is
+ * created in the opener's network namespace.
  *
  * Lifetime: the devices live from module load to unload. An open file
  * holds a reference on the module (fops.owner), so the module cannot go
@@ -31,7 +35,7 @@
 #include <linux/workqueue.h>
 
 #include "client.h"
-#include "rio_conn.h"
+#include "rio/sock.h"
 
 #define TOASTER_OPEN_BIT	0
 #define TOASTER_TIMEOUT_MAX	600000	/* ms */
@@ -57,7 +61,7 @@ static const struct kernel_param_ops toaster_timeout_ops = {
 };
 
 module_param_cb(timeout_ms, &toaster_timeout_ops, &toaster_timeout_ms, 0644);
-MODULE_PARM_DESC(timeout_ms, "Bound of the connect and of every request, ms, from the next open on (default 5000, 1..600000)");
+MODULE_PARM_DESC(timeout_ms, "Bound of connect and HELLO after open, and of every request, ms, from the next open on (default 5000, 1..600000)");
 
 static ushort toaster_mode = 0600;
 module_param_named(mode, toaster_mode, ushort, 0444);
@@ -145,6 +149,7 @@ static int toaster_open(struct inode *inode, struct file *file)
 	if (test_and_set_bit_lock(TOASTER_OPEN_BIT, &dev->open))
 		return -EBUSY;
 
+	/* Before the connect starts: its outcome may come at once. */
 	WRITE_ONCE(dev->state, TOASTER_CONNECTING);
 	toaster_dev_server(dev, &addr);
 	link = toaster_connect(dev, &addr, READ_ONCE(toaster_timeout_ms),
@@ -154,11 +159,6 @@ static int toaster_open(struct inode *inode, struct file *file)
 		clear_bit_unlock(TOASTER_OPEN_BIT, &dev->open);
 		return PTR_ERR(link);
 	}
-
-	spin_lock(&link->lock);
-	if (!link->dead)
-		WRITE_ONCE(dev->state, TOASTER_CONNECTED);
-	spin_unlock(&link->lock);
 	file->private_data = link;
 	return 0;
 }
@@ -199,8 +199,8 @@ static __poll_t toaster_poll(struct file *file, poll_table *wait)
 static long toaster_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
-	return toaster_link_ioctl(file->private_data, cmd,
-				  (void __user *)arg);
+	return toaster_link_ioctl(file->private_data, cmd, (void __user *)arg,
+				  file->f_flags & O_NONBLOCK);
 }
 
 /* No .llseek: nonseekable_open() makes lseek() fail with -ESPIPE. */
@@ -297,6 +297,7 @@ static void __exit toaster_exit(void)
 module_init(toaster_init);
 module_exit(toaster_exit);
 
+MODULE_IMPORT_NS(TOASTER_RIO);
 MODULE_DESCRIPTION("Remote toaster client: /dev/toasterN over RIO/TCP");
 MODULE_AUTHOR("The remote toaster authors");
 MODULE_LICENSE("GPL");

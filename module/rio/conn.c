@@ -12,9 +12,10 @@
  * Teardown (rio_conn_close): shutdown -> restore callbacks and clear
  * sk_user_data -> cancel_work_sync -> drop queued frames -> sock_release.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+/* Log lines name the connection's owner (rio_conn.name), not this library. */
+#define pr_fmt(fmt) fmt
 
-#include <linux/inet.h>
+#include <linux/export.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/net.h>
@@ -23,131 +24,9 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
-#include "rio_conn.h"
+#include "conn.h"
 
 #define RIO_RX_BUDGET	64	/* socket reads per rx_work run */
-/*
- * Backpressure: while more than RIO_TX_HIGH bytes wait to be sent, rx_work
- * stops reading requests (the peer's sends then block in TCP); sending
- * resumes it below RIO_TX_LOW. A peer that does not read its answers
- * cannot make us queue them without bound.
- */
-#define RIO_TX_HIGH	(512 * 1024)
-#define RIO_TX_LOW	(128 * 1024)
-
-/**
- * struct rio_tx - a frame waiting to be sent
- * @node: in rio_conn.tx_list
- * @hdr: encoded header
- * @payload: @len bytes, kvfree()d once sent or dropped
- * @len: payload length
- */
-struct rio_tx {
-	struct list_head node;
-	struct rio_hdr hdr;
-	void *payload;
-	size_t len;
-};
-
-/**
- * rio_parse_addr() - parse an IPv4 or IPv6 address literal
- * @s: the text, not necessarily NUL-terminated
- * @len: its length
- * @ss: out: AF_INET or AF_INET6 address, port 0
- *
- * Return: 0 or -EINVAL.
- */
-int rio_parse_addr(const char *s, size_t len, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	const char *end;
-
-	memset(ss, 0, sizeof(*ss));
-	if (!len || len > INET6_ADDRSTRLEN)
-		return -EINVAL;
-	if (in4_pton(s, len, (u8 *)&sin->sin_addr.s_addr, -1, &end) &&
-	    end == s + len) {
-		sin->sin_family = AF_INET;
-		return 0;
-	}
-	if (in6_pton(s, len, sin6->sin6_addr.s6_addr, -1, &end) &&
-	    end == s + len) {
-		sin6->sin6_family = AF_INET6;
-		return 0;
-	}
-	memset(ss, 0, sizeof(*ss));
-	return -EINVAL;
-}
-
-/**
- * rio_addr_set_port() - set the port of an IPv4 or IPv6 address
- * @ss: AF_INET or AF_INET6 address
- * @port: port, host byte order
- *
- * Return: the length of the address, for kernel_bind()/kernel_connect().
- */
-int rio_addr_set_port(struct sockaddr_storage *ss, u16 port)
-{
-	if (ss->ss_family == AF_INET6) {
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-		return sizeof(struct sockaddr_in6);
-	}
-	((struct sockaddr_in *)ss)->sin_port = htons(port);
-	return sizeof(struct sockaddr_in);
-}
-
-/**
- * rio_sock_setup() - prepare a fresh or accepted TCP socket for RIO
- * @sock: socket not yet in use by anybody else
- *
- * Disables Nagle: RIO frames are small requests that want an answer.
- */
-void rio_sock_setup(struct socket *sock)
-{
-	tcp_sock_set_nodelay(sock->sk);
-}
-
-/**
- * rio_sock_reclassify() - give a kernel socket its own lockdep class
- * @sock: socket not yet in use by anybody else
- *
- * As nvme-tcp does, so lockdep tells RIO's kernel sockets from user
- * sockets. With lockdep, the kernel (6.12.y, and 6.1.y since the same
- * stable fix) makes such a socket hold a reference on this module until it
- * is destroyed: only for sockets whose lifetime is bounded by something
- * other than module exit (the client's, bounded by open files). The
- * server's listeners and connections live until module exit, so the server
- * must not use it, or rmmod would be refused.
- */
-void rio_sock_reclassify(struct socket *sock)
-{
-	static struct lock_class_key sk_key[2], slock_key[2];
-	struct sock *sk = sock->sk;
-
-	if (!IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC))
-		return;
-	if (WARN_ON_ONCE(!sock_allow_reclassification(sk)))
-		return;
-
-	switch (sk->sk_family) {
-	case AF_INET:
-		sock_lock_init_class_and_name(sk, "slock-AF_INET-RIO",
-					      &slock_key[0],
-					      "sk_lock-AF_INET-RIO",
-					      &sk_key[0]);
-		break;
-	case AF_INET6:
-		sock_lock_init_class_and_name(sk, "slock-AF_INET6-RIO",
-					      &slock_key[1],
-					      "sk_lock-AF_INET6-RIO",
-					      &sk_key[1]);
-		break;
-	default:
-		WARN_ON_ONCE(1);
-	}
-}
-
 static size_t rio_tx_size(const struct rio_tx *tx)
 {
 	return sizeof(*tx) + tx->len;
@@ -221,6 +100,7 @@ void rio_conn_abort(struct rio_conn *conn, int err)
 	__rio_conn_abort(conn, err);
 	mutex_unlock(&conn->tx_mutex);
 }
+EXPORT_SYMBOL_NS_GPL(rio_conn_abort, TOASTER_RIO);
 
 /**
  * rio_conn_is_dead() - has the connection failed or been closed?
@@ -232,6 +112,7 @@ bool rio_conn_is_dead(struct rio_conn *conn)
 {
 	return READ_ONCE(conn->dead);
 }
+EXPORT_SYMBOL_NS_GPL(rio_conn_is_dead, TOASTER_RIO);
 
 /* Send queued frames until done or the socket is full. */
 static int rio_conn_tx_flush(struct rio_conn *conn)
@@ -338,6 +219,7 @@ int rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 	mutex_unlock(&conn->tx_mutex);
 	return ret;
 }
+EXPORT_SYMBOL_NS_GPL(rio_conn_send, TOASTER_RIO);
 
 static void rio_conn_tx_work(struct work_struct *work)
 {
@@ -360,8 +242,11 @@ static int rio_conn_recv(struct rio_conn *conn, void *buf, size_t len)
 	int ret;
 
 	ret = kernel_recvmsg(conn->sock, &msg, &iov, 1, len, msg.msg_flags);
-	if (ret == 0)
-		return -ECONNRESET;	/* orderly close by the peer */
+	if (ret == 0) {
+		/* A refused connect can read as EOF: report the refusal. */
+		ret = sock_error(conn->sock->sk);
+		return ret ? ret : -ECONNRESET;	/* orderly close by the peer */
+	}
 	return ret;
 }
 
@@ -386,11 +271,18 @@ static int rio_conn_rx_step(struct rio_conn *conn)
 		conn->rx_off = 0;
 		bad = rio_decode(&conn->rx_hdr, conn->rx_dir, m);
 		if (bad) {
-			pr_warn_ratelimited("peer %s: %s (opcode %u flags %#x tag %u length %u), closing\n",
-					    conn->peer, rio_bad_str(bad),
+			pr_warn_ratelimited("%s: peer %s: %s (opcode %u flags %#x tag %u length %u), closing\n",
+					    conn->name, conn->peer, rio_bad_str(bad),
 					    m->opcode, m->flags, m->tag,
 					    m->length);
 			return -EPROTO;
+		}
+		if (m->length > conn->rx_max) {
+			pr_warn_ratelimited("%s: peer %s: %s with %u payload bytes, %u allowed now, closing\n",
+					    conn->name, conn->peer,
+					    rio_op_str(m->opcode),
+					    m->length, conn->rx_max);
+			return -EMSGSIZE;
 		}
 		if (m->length) {
 			conn->rx_payload = true;
@@ -462,8 +354,13 @@ static void rio_conn_state_change(struct sock *sk)
 	read_lock_bh(&sk->sk_callback_lock);
 	conn = sk->sk_user_data;
 	if (conn) {
-		/* rx_work sees the FIN or the reset and tells the owner. */
+		/*
+		 * rx_work sees the FIN, the reset or a failed connect and tells
+		 * the owner; tx_work sends what was queued while connecting.
+		 */
 		queue_work(conn->wq, &conn->rx_work);
+		if (sk->sk_state == TCP_ESTABLISHED)
+			queue_work(conn->wq, &conn->tx_work);
 		state_change = conn->saved_state_change;
 	}
 	read_unlock_bh(&sk->sk_callback_lock);
@@ -472,23 +369,28 @@ static void rio_conn_state_change(struct sock *sk)
 }
 
 /**
- * rio_conn_create() - wrap a connected TCP socket
- * @sock: connected socket, already passed through rio_sock_setup(); owned
- *	by the connection from now on, also on failure
+ * rio_conn_create() - wrap a TCP socket
+ * @sock: an accepted socket, or a fresh one for rio_conn_connect(), already
+ *	passed through rio_sock_setup(); owned by the connection from now on,
+ *	also on failure
  * @wq: workqueue for the connection's work
  * @rx_dir: RIO_DIR_REQUEST on the server, RIO_DIR_RESPONSE on the client
  * @ops: owner's callbacks
  * @priv: owner's data, in rio_conn.priv
+ * @rx_max: largest payload to accept, at most RIO_MAX_PAYLOAD: a server
+ *	accepts only a HELLO until it has said HELLO (rio_conn_set_rx_max())
  *
- * The connection does nothing until rio_conn_start(). The caller holds the
- * one reference, dropped by rio_conn_close().
+ * The connection does nothing until rio_conn_start() or
+ * rio_conn_connect(). The caller holds the one reference, dropped by
+ * rio_conn_close().
  *
  * Return: the connection or an ERR_PTR().
  */
 struct rio_conn *rio_conn_create(struct socket *sock,
 				 struct workqueue_struct *wq,
 				 enum rio_dir rx_dir,
-				 const struct rio_conn_ops *ops, void *priv)
+				 const struct rio_conn_ops *ops, void *priv,
+				 u32 rx_max)
 {
 	struct sockaddr_storage addr;
 	struct rio_conn *conn;
@@ -496,8 +398,9 @@ struct rio_conn *rio_conn_create(struct socket *sock,
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		goto err_sock;
-	conn->rx_buf = kvmalloc(RIO_MAX_PAYLOAD, GFP_KERNEL);
-	if (!conn->rx_buf)
+	conn->rx_buf = conn->rx_small;
+	conn->rx_max = RIO_RX_SMALL;
+	if (rio_conn_set_rx_max(conn, rx_max))
 		goto err_conn;
 
 	kref_init(&conn->ref);
@@ -506,6 +409,7 @@ struct rio_conn *rio_conn_create(struct socket *sock,
 	conn->ops = ops;
 	conn->priv = priv;
 	conn->rx_dir = rx_dir;
+	strscpy(conn->name, KBUILD_MODNAME, sizeof(conn->name));
 	INIT_WORK(&conn->rx_work, rio_conn_rx_work);
 	INIT_WORK(&conn->tx_work, rio_conn_tx_work);
 	mutex_init(&conn->tx_mutex);
@@ -524,14 +428,10 @@ err_sock:
 	sock_release(sock);
 	return ERR_PTR(-ENOMEM);
 }
+EXPORT_SYMBOL_NS_GPL(rio_conn_create, TOASTER_RIO);
 
-/**
- * rio_conn_start() - install the socket callbacks and start receiving
- * @conn: connection from rio_conn_create()
- *
- * The socket's current callbacks are saved and restored at close.
- */
-void rio_conn_start(struct rio_conn *conn)
+/* Install the socket callbacks; they may fire from now on. */
+static void rio_conn_install(struct rio_conn *conn)
 {
 	struct sock *sk = conn->sock->sk;
 
@@ -544,10 +444,90 @@ void rio_conn_start(struct rio_conn *conn)
 	sk->sk_state_change = rio_conn_state_change;
 	sk->sk_write_space = rio_conn_write_space;
 	write_unlock_bh(&sk->sk_callback_lock);
+}
 
+/**
+ * rio_conn_start() - install the socket callbacks and start receiving
+ * @conn: connection from rio_conn_create() on a connected socket
+ *
+ * The socket's current callbacks are saved and restored at close.
+ */
+void rio_conn_start(struct rio_conn *conn)
+{
+	rio_conn_install(conn);
 	/* Bytes that arrived before the callbacks were installed. */
 	queue_work(conn->wq, &conn->rx_work);
 }
+EXPORT_SYMBOL_NS_GPL(rio_conn_start, TOASTER_RIO);
+
+/**
+ * rio_conn_connect() - start a connection and connect it, without waiting
+ * @conn: connection from rio_conn_create() on a fresh, unconnected socket
+ * @addr: peer address, port set
+ * @addrlen: its length, as rio_addr_set_port() returned it
+ *
+ * Installs the callbacks and starts a non-blocking connect: nothing here
+ * waits for the peer. Frames sent before the
+ * connection is established wait in the queue and go out when it is; a
+ * refused or failed connect aborts the connection with that error (the
+ * owner's dead() runs, possibly before this returns).
+ *
+ * Return: 0 when connected or connecting; an immediate error, which has
+ * aborted the connection.
+ */
+int rio_conn_connect(struct rio_conn *conn, struct sockaddr_storage *addr,
+		     int addrlen)
+{
+	int ret;
+
+	snprintf(conn->peer, sizeof(conn->peer), "%pISpc", addr);
+	/*
+	 * Callbacks first, so that no state change is missed; but no
+	 * receive before connect(): an unconnected socket reads -ENOTCONN.
+	 */
+	rio_conn_install(conn);
+	ret = kernel_connect(conn->sock, (struct sockaddr *)addr, addrlen,
+			     O_NONBLOCK);
+	if (ret && ret != -EINPROGRESS) {
+		rio_conn_abort(conn, ret);
+		return ret;
+	}
+	queue_work(conn->wq, &conn->rx_work);
+	if (!ret)
+		queue_work(conn->wq, &conn->tx_work);	/* connected at once */
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(rio_conn_connect, TOASTER_RIO);
+
+/**
+ * rio_conn_set_rx_max() - change the largest payload accepted
+ * @conn: connection
+ * @rx_max: new limit, at most RIO_MAX_PAYLOAD
+ *
+ * Before the connection is started, or from its own frame() callback (the
+ * receive state machine is then between frames).
+ *
+ * Return: 0 or -ENOMEM (the limit is unchanged).
+ */
+int rio_conn_set_rx_max(struct rio_conn *conn, u32 rx_max)
+{
+	u8 *buf = conn->rx_small;
+
+	rx_max = min(rx_max, RIO_MAX_PAYLOAD);
+	if (rx_max == conn->rx_max)
+		return 0;
+	if (rx_max > RIO_RX_SMALL) {
+		buf = kvmalloc(rx_max, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (conn->rx_buf != conn->rx_small)
+		kvfree(conn->rx_buf);
+	conn->rx_buf = buf;
+	conn->rx_max = rx_max;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(rio_conn_set_rx_max, TOASTER_RIO);
 
 static void rio_conn_release(struct kref *ref)
 {
@@ -555,7 +535,8 @@ static void rio_conn_release(struct kref *ref)
 
 	if (conn->sock)		/* never started */
 		sock_release(conn->sock);
-	kvfree(conn->rx_buf);
+	if (conn->rx_buf != conn->rx_small)
+		kvfree(conn->rx_buf);
 	kfree(conn);
 }
 
@@ -567,6 +548,7 @@ void rio_conn_put(struct rio_conn *conn)
 {
 	kref_put(&conn->ref, rio_conn_release);
 }
+EXPORT_SYMBOL_NS_GPL(rio_conn_put, TOASTER_RIO);
 
 /**
  * rio_conn_close() - tear a connection down and drop the owner's reference
@@ -613,3 +595,4 @@ void rio_conn_close(struct rio_conn *conn)
 	sock_release(sock);
 	rio_conn_put(conn);
 }
+EXPORT_SYMBOL_NS_GPL(rio_conn_close, TOASTER_RIO);

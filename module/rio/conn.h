@@ -16,7 +16,35 @@
 #include <linux/workqueue.h>
 #include <toaster/rio.h>
 
+#include "sock.h"
+
 struct rio_conn;
+
+/*
+ * Backpressure: while more than RIO_TX_HIGH bytes wait to be sent, rx_work
+ * stops reading requests (the peer's sends then block in TCP); sending
+ * resumes it below RIO_TX_LOW. A peer that does not read its answers
+ * cannot make us queue them without bound.
+ */
+#define RIO_TX_HIGH	(512 * 1024)
+#define RIO_TX_LOW	(128 * 1024)
+
+/**
+ * struct rio_tx - a frame waiting to be sent
+ * @node: in rio_conn.tx_list
+ * @hdr: encoded header
+ * @payload: @len bytes, kvfree()d once sent or dropped
+ * @len: payload length
+ */
+struct rio_tx {
+	struct list_head node;
+	struct rio_hdr hdr;
+	void *payload;
+	size_t len;
+};
+
+/* Payloads up to this size need no buffer of their own (HELLO, IOCTL). */
+#define RIO_RX_SMALL	RIO_MAX_IOCTL
 
 /**
  * struct rio_conn_ops - what the owner of a connection is told
@@ -37,11 +65,13 @@ struct rio_conn_ops {
 
 /**
  * struct rio_conn - a RIO connection
- * @ref: the owner's reference, plus one per user that may race with close
+ * @ref: the owner's reference
  * @sock: the TCP socket, released by rio_conn_close()
  * @wq: workqueue for @rx_work and @tx_work
  * @ops: owner's callbacks
  * @priv: owner's data
+ * @name: who owns the connection, for log lines ("toaster_server:
+ *	toaster1"); the owner may set it before starting the connection
  * @peer: "address:port" of the peer, for log lines
  * @rx_dir: frames this side receives (requests on the server)
  * @rx_work: runs the receive state machine
@@ -50,7 +80,9 @@ struct rio_conn_ops {
  * @rx_msg: decoded @rx_hdr
  * @rx_off: bytes of the current header or payload received so far
  * @rx_payload: true while receiving a payload
- * @rx_buf: payload buffer, RIO_MAX_PAYLOAD bytes
+ * @rx_max: largest payload accepted now; a longer frame is a protocol error
+ * @rx_buf: payload buffer of @rx_max bytes: @rx_small, or kvmalloc()ed
+ * @rx_small: the payload buffer while @rx_max is at most RIO_RX_SMALL
  * @tx_mutex: one sender at a time; protects @tx_cur and @tx_off
  * @tx_cur: frame being sent
  * @tx_off: bytes of @tx_cur already sent
@@ -70,6 +102,7 @@ struct rio_conn {
 	struct workqueue_struct *wq;
 	const struct rio_conn_ops *ops;
 	void *priv;
+	char name[40];
 	char peer[64];
 	enum rio_dir rx_dir;
 
@@ -80,7 +113,9 @@ struct rio_conn {
 	struct rio_msg rx_msg;
 	size_t rx_off;
 	bool rx_payload;
+	u32 rx_max;
 	u8 *rx_buf;
+	u8 rx_small[RIO_RX_SMALL];
 
 	struct mutex tx_mutex;		/* one sender */
 	struct rio_tx *tx_cur;
@@ -98,25 +133,20 @@ struct rio_conn {
 	void (*saved_write_space)(struct sock *sk);
 };
 
-int rio_parse_addr(const char *s, size_t len, struct sockaddr_storage *ss);
-int rio_addr_set_port(struct sockaddr_storage *ss, u16 port);
-void rio_sock_setup(struct socket *sock);
-void rio_sock_reclassify(struct socket *sock);
 struct rio_conn *rio_conn_create(struct socket *sock,
 				 struct workqueue_struct *wq,
 				 enum rio_dir rx_dir,
-				 const struct rio_conn_ops *ops, void *priv);
+				 const struct rio_conn_ops *ops, void *priv,
+				 u32 rx_max);
+int rio_conn_set_rx_max(struct rio_conn *conn, u32 rx_max);
 void rio_conn_start(struct rio_conn *conn);
+int rio_conn_connect(struct rio_conn *conn, struct sockaddr_storage *addr,
+		     int addrlen);
 int rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 		  void *payload);
 void rio_conn_abort(struct rio_conn *conn, int err);
 void rio_conn_close(struct rio_conn *conn);
 void rio_conn_put(struct rio_conn *conn);
 bool rio_conn_is_dead(struct rio_conn *conn);
-
-static inline void rio_conn_get(struct rio_conn *conn)
-{
-	kref_get(&conn->ref);
-}
 
 #endif /* _TOASTER_RIO_CONN_H */

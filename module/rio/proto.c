@@ -9,9 +9,12 @@
 #ifdef __KERNEL__
 #include <linux/build_bug.h>
 #include <linux/errno.h>
+#include <linux/export.h>
 #include <linux/stddef.h>
 #include <asm/byteorder.h>
 #else
+/* Userspace links this file into each tool: nothing to export. */
+#define EXPORT_SYMBOL_NS_GPL(sym, ns) static_assert(sizeof(#ns), #sym)
 #include <assert.h>
 #include <endian.h>
 #include <errno.h>
@@ -31,6 +34,21 @@
 
 static_assert(sizeof(struct rio_hdr) == 32, "RIO header is 32 bytes");
 static_assert(sizeof(struct rio_hello) == 16, "RIO hello is 16 bytes");
+/* The wire layout, field by field (docs/protocol.md). */
+static_assert(offsetof(struct rio_hdr, magic) == 0, "magic at 0");
+static_assert(offsetof(struct rio_hdr, version) == 4, "version at 4");
+static_assert(offsetof(struct rio_hdr, opcode) == 5, "opcode at 5");
+static_assert(offsetof(struct rio_hdr, flags) == 6, "flags at 6");
+static_assert(offsetof(struct rio_hdr, tag) == 8, "tag at 8");
+static_assert(offsetof(struct rio_hdr, status) == 12, "status at 12");
+static_assert(offsetof(struct rio_hdr, ioctl) == 16, "ioctl at 16");
+static_assert(offsetof(struct rio_hdr, arg) == 20, "arg at 20");
+static_assert(offsetof(struct rio_hdr, length) == 24, "length at 24");
+static_assert(offsetof(struct rio_hdr, reserved) == 28, "reserved at 28");
+static_assert(offsetof(struct rio_hello, caps) == 0, "caps at 0");
+static_assert(offsetof(struct rio_hello, max_payload) == 4, "max_payload at 4");
+static_assert(offsetof(struct rio_hello, max_inflight) == 8, "max_inflight at 8");
+static_assert(offsetof(struct rio_hello, wait_ms) == 12, "wait_ms at 12");
 
 /**
  * rio_encode() - fill a wire header from a host-order message
@@ -52,6 +70,7 @@ void rio_encode(struct rio_hdr *hdr, const struct rio_msg *msg)
 	hdr->length = cpu_to_be32(msg->length);
 	hdr->reserved = 0;
 }
+EXPORT_SYMBOL_NS_GPL(rio_encode, TOASTER_RIO);
 
 /* Per-opcode rules for a request (client to server). */
 static int rio_check_request(const struct rio_msg *m)
@@ -207,6 +226,7 @@ int rio_decode(const struct rio_hdr *hdr, enum rio_dir dir, struct rio_msg *msg)
 		return rio_check_request(msg);
 	return rio_check_response(msg);
 }
+EXPORT_SYMBOL_NS_GPL(rio_decode, TOASTER_RIO);
 
 /**
  * rio_check_reply() - check that a response fits the request it answers
@@ -245,6 +265,7 @@ int rio_check_reply(const struct rio_msg *req, const struct rio_msg *resp)
 	}
 	return RIO_BAD_MISMATCH;
 }
+EXPORT_SYMBOL_NS_GPL(rio_check_reply, TOASTER_RIO);
 
 /**
  * rio_hello_encode() - fill a HELLO payload
@@ -258,6 +279,7 @@ void rio_hello_encode(struct rio_hello *h, const struct rio_hello_info *info)
 	h->max_inflight = cpu_to_be32(info->max_inflight);
 	h->wait_ms = cpu_to_be32(info->wait_ms);
 }
+EXPORT_SYMBOL_NS_GPL(rio_hello_encode, TOASTER_RIO);
 
 /**
  * rio_hello_decode() - validate and decode a HELLO payload
@@ -280,6 +302,7 @@ int rio_hello_decode(const struct rio_hello *h, struct rio_hello_info *info)
 		return RIO_BAD_ARG;
 	return RIO_OK;
 }
+EXPORT_SYMBOL_NS_GPL(rio_hello_decode, TOASTER_RIO);
 
 /**
  * rio_args_to_wire() - encode an IOCTL argument for the wire
@@ -302,6 +325,7 @@ void rio_args_to_wire(void *wire, const void *host, __u32 len, __u32 word)
 			((__be32 *)wire)[i] = cpu_to_be32(((const __u32 *)host)[i]);
 	}
 }
+EXPORT_SYMBOL_NS_GPL(rio_args_to_wire, TOASTER_RIO);
 
 /**
  * rio_args_from_wire() - decode an IOCTL argument from the wire
@@ -321,6 +345,7 @@ void rio_args_from_wire(void *host, const void *wire, __u32 len, __u32 word)
 			((__u32 *)host)[i] = be32_to_cpu(((const __be32 *)wire)[i]);
 	}
 }
+EXPORT_SYMBOL_NS_GPL(rio_args_from_wire, TOASTER_RIO);
 
 static const char * const rio_bad_names[RIO_BAD_MAX] = {
 	[RIO_OK]		= "ok",
@@ -350,6 +375,7 @@ const char *rio_bad_str(int bad)
 		return "invalid reason";
 	return rio_bad_names[bad];
 }
+EXPORT_SYMBOL_NS_GPL(rio_bad_str, TOASTER_RIO);
 
 static const char * const rio_op_names[RIO_OP_MAX] = {
 	[RIO_OP_HELLO]	= "HELLO",
@@ -374,6 +400,38 @@ const char *rio_op_str(unsigned int opcode)
 		return "?";
 	return rio_op_names[opcode];
 }
+EXPORT_SYMBOL_NS_GPL(rio_op_str, TOASTER_RIO);
+
+static const char * const rio_status_names[RIO_S_MAX] = {
+	[RIO_S_OK]		= "OK",
+	[RIO_S_INVAL]		= "INVAL",
+	[RIO_S_AGAIN]		= "AGAIN",
+	[RIO_S_BUSY]		= "BUSY",
+	[RIO_S_CANCELED]	= "CANCELED",
+	[RIO_S_NOTTY]		= "NOTTY",
+	[RIO_S_PROTO]		= "PROTO",
+	[RIO_S_NOMEM]		= "NOMEM",
+	[RIO_S_NODEV]		= "NODEV",
+	[RIO_S_VERSION]		= "VERSION",
+	[RIO_S_MSGSIZE]		= "MSGSIZE",
+	[RIO_S_IO]		= "IO",
+	[RIO_S_SHUTDOWN]	= "SHUTDOWN",
+};
+
+/**
+ * rio_status_str() - name of a RIO status
+ * @status: enum rio_status from the wire, any value
+ *
+ * Return: a static string, the name of the code without its RIO_S_ prefix
+ * ("OK", "AGAIN", "BUSY", ...); "?" for an unknown status. Never NULL.
+ */
+const char *rio_status_str(__u32 status)
+{
+	if (status >= RIO_S_MAX || !rio_status_names[status])
+		return "?";
+	return rio_status_names[status];
+}
+EXPORT_SYMBOL_NS_GPL(rio_status_str, TOASTER_RIO);
 
 static const int rio_errnos[RIO_S_MAX] = {
 	[RIO_S_OK]	 = 0,
@@ -403,6 +461,7 @@ int rio_status_to_errno(__u32 status)
 		return -EIO;
 	return -rio_errnos[status];
 }
+EXPORT_SYMBOL_NS_GPL(rio_status_to_errno, TOASTER_RIO);
 
 /**
  * rio_errno_to_status() - map an errno to a RIO status
@@ -420,3 +479,4 @@ __u32 rio_errno_to_status(int err)
 			return s;
 	return RIO_S_IO;
 }
+EXPORT_SYMBOL_NS_GPL(rio_errno_to_status, TOASTER_RIO);

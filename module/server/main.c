@@ -67,5 +67,6 @@ static void __exit toaster_server_exit(void)
 module_init(toaster_server_init);
 module_exit(toaster_server_exit);
 
+MODULE_IMPORT_NS(TOASTER_RIO);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Remote toaster server: simulated toasters over RIO/TCP");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The simulated toaster: FIFO slot, capacity, overwrite mode, darkness
- * timing. See toaster_model.h; callers serialize and pass the time.
+ * timing. See model.h; callers serialize and pass the time.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,7 +12,8 @@
 
 #include <toaster/rio.h>
 
-#include "toaster_model.h"
+#include "model.h"
+#include "rio/testing.h"
 
 static struct toaster_batch *toaster_batch(struct toaster_model *m,
 					   unsigned int i)
@@ -94,6 +95,7 @@ int toaster_model_init(struct toaster_model *m, unsigned int toast_ms)
 	m->toast_ms = toast_ms;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_init);
 
 /**
  * toaster_model_free() - free the slot
@@ -104,6 +106,7 @@ void toaster_model_free(struct toaster_model *m)
 	kvfree(m->buf);
 	m->buf = NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_free);
 
 /**
  * toaster_model_room() - bytes that fit without overwriting
@@ -115,6 +118,7 @@ u32 toaster_model_room(const struct toaster_model *m)
 {
 	return m->capacity - m->len;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_room);
 
 /**
  * toaster_model_write() - put bread in the slot
@@ -163,6 +167,7 @@ u32 toaster_model_write(struct toaster_model *m, const u8 *data, u32 n,
 	m->counters.bytes_written += accepted;
 	return accepted;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_write);
 
 /**
  * toaster_model_ready() - toasted bytes at the front of the slot
@@ -188,6 +193,7 @@ u32 toaster_model_ready(const struct toaster_model *m, u64 now_ms)
 	}
 	return ready;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_ready);
 
 /**
  * toaster_model_next_ready() - when more toast becomes readable
@@ -209,6 +215,7 @@ u64 toaster_model_next_ready(const struct toaster_model *m, u64 now_ms)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_next_ready);
 
 /**
  * toaster_model_read() - take toast out of the slot
@@ -229,6 +236,7 @@ u32 toaster_model_read(struct toaster_model *m, u8 *out, u32 n, u64 now_ms)
 	m->counters.bytes_read += k;
 	return k;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_read);
 
 /**
  * toaster_model_readiness() - what a client's poll() should report
@@ -248,6 +256,7 @@ u32 toaster_model_readiness(const struct toaster_model *m, u64 now_ms)
 		mask |= RIO_READY_OUT;
 	return mask;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_readiness);
 
 /**
  * toaster_model_status() - fill a struct toaster_status
@@ -271,6 +280,7 @@ void toaster_model_status(const struct toaster_model *m, u64 now_ms,
 	st->capacity = m->capacity;
 	st->flags = m->flags;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_status);
 
 /**
  * toaster_model_set_darkness() - darkness for bytes written from now on
@@ -286,6 +296,7 @@ int toaster_model_set_darkness(struct toaster_model *m, u32 darkness)
 	m->darkness = darkness;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_set_darkness);
 
 /**
  * toaster_model_pop() - discard everything in the slot
@@ -296,6 +307,7 @@ void toaster_model_pop(struct toaster_model *m)
 	m->counters.bytes_dropped += m->len;
 	toaster_empty(m);
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_pop);
 
 /**
  * toaster_model_set_capacity() - move the slot to a buffer of another size
@@ -326,6 +338,7 @@ void *toaster_model_set_capacity(struct toaster_model *m, u8 *buf, u32 cap)
 	m->head = 0;
 	return old;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_set_capacity);
 
 /**
  * toaster_model_set_overwrite() - switch overwrite mode
@@ -339,6 +352,7 @@ void toaster_model_set_overwrite(struct toaster_model *m, bool on)
 	else
 		m->flags &= ~TOASTER_FLAG_OVERWRITE;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_set_overwrite);
 
 /**
  * toaster_model_reset() - back to defaults: empty, default capacity,
@@ -360,3 +374,4 @@ void *toaster_model_reset(struct toaster_model *m, u8 *buf)
 	memset(&m->counters, 0, sizeof(m->counters));
 	return old;
 }
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_reset);

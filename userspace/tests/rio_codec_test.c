@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host-side unit test of the RIO codec (module/rio_proto.c), the same code
+ * Host-side unit test of the RIO codec (module/rio/proto.c), the same code
  * the kernel modules use. Prints one KTAP document; exits 0 iff every case
  * passed. The exhaustive suite is the KUnit one (kunit/rio_proto_test.c);
  * this one runs anywhere, on the host and in the test VM.

@@ -162,9 +162,16 @@ static int readiness_and_signals(void)
 	short r;
 	int fd, ep;
 
+	/*
+	 * open() does not wait for the connection; with O_NONBLOCK nothing
+	 * does: calls fail with EAGAIN until poll() says the device is up.
+	 */
 	fd = open(dev, O_RDWR | O_NONBLOCK);
 	if (fd < 0)
 		fatal("%s: %s", dev, strerror(errno));
+	r = wait_events(fd, POLLOUT, 2000);
+	check(r & POLLOUT, "O_NONBLOCK open: poll says POLLOUT once connected (revents %#x)",
+	      r);
 	if (ioctl(fd, TOASTER_IOC_RESET) < 0)
 		fatal("%s: reset: %s", dev, strerror(errno));
 

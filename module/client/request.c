@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Remote toaster client: the life of a request - submit, wait, cancel,
+ * time out.
+ *
+ * Requests of a link run one at a time (toaster_link.req_mutex). A blocking
+ * caller waits for its turn, interruptibly; an O_NONBLOCK caller never
+ * sleeps behind another request: -EAGAIN.
+ *
+ * Cancellation: a signal cancels the request: a CANCEL frame is sent, the
+ * slot forgets its waiter, and the waiter returns -ERESTARTSYS at once. The
+ * server then answers the request with CANCELED or, if it had completed
+ * already, with its normal result, which the receive work drops - except
+ * for toast, see link.c. A request with a side effect that must not happen
+ * twice (WRITE, and the ioctls that change the toaster) is not abandoned
+ * like that: after the CANCEL its caller waits, killable and bounded by the
+ * timeout, for the answer. Executed: its result is returned (a WRITE's
+ * bytes, an ioctl's success), so a restarted syscall never runs it again.
+ * CANCELED: it never ran, -ERESTARTSYS restarts it.
+ *
+ * Timeout: a request without an answer in timeout_ms fails with -ETIMEDOUT
+ * and the connection is reset (later calls: -ENOTCONN). What the server did
+ * is then unknown: a WRITE may have been applied, and toast in a READ
+ * answer that was still on its way is lost with the connection.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+
+#include "client.h"
+#include "rio/testing.h"
+
+/**
+ * toaster_link_submit() - send a request
+ * @link: link
+ * @req: request; @req->msg without tag, @req->payload (ownership passes),
+ *	@req->resp_buf and @req->resp_max set
+ *
+ * Assigns the tag and enters the request in the tag table before sending
+ * it, so that its answer, however fast, finds it. Callers serialize
+ * through toaster_link.req_mutex (see toaster_link_request()); the HELLO is
+ * submitted while connecting, before any other request. Never waits for
+ * the peer.
+ *
+ * Return: 0 when sent or queued, -ENOTCONN if the link is dead or being
+ * reset, -ECONNRESET if it died now (including when too many cancelled
+ * requests were never answered: the connection is reset), -ENOMEM.
+ */
+int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
+{
+	void *payload = req->payload;
+	int ret;
+
+	req->payload = NULL;
+	req->done = false;
+	req->err = 0;
+	req->resp_len = 0;
+	req->resp_arg = 0;
+
+	spin_lock(&link->lock);
+	if (link->state != TOASTER_LINK_UP &&
+	    link->state != TOASTER_LINK_CONNECTING) {
+		spin_unlock(&link->lock);
+		kvfree(payload);
+		return -ENOTCONN;
+	}
+	ret = toaster_slot_get(link, req);
+	spin_unlock(&link->lock);
+	if (ret) {
+		kvfree(payload);
+		pr_warn_ratelimited("%s: %u cancelled requests never answered, resetting the connection\n",
+				    link->dev->name, TOASTER_MAX_TAGS);
+		link->xops->abort(link, -ENOBUFS);
+		return -ECONNRESET;
+	}
+
+	atomic64_inc(&link->dev->stats.requests);
+	req->start_ns = ktime_get_ns();
+	ret = link->xops->send(link, &req->msg, payload);
+	if (ret) {
+		spin_lock(&link->lock);
+		if (req->done)		/* the connection died under us */
+			ret = req->err;
+		else if (link->slots[req->slot].req == req)
+			toaster_slot_free(&link->slots[req->slot]);
+		WRITE_ONCE(req->done, true);
+		spin_unlock(&link->lock);
+	}
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_submit);
+
+/**
+ * toaster_link_cancel() - give up on a submitted request
+ * @link: link
+ * @req: request from toaster_link_submit()
+ *
+ * The request leaves its waiter: its answer, when it comes, is dropped
+ * (toast of a READ is stashed), and the server is sent a CANCEL.
+ *
+ * Return: true if the request was cancelled, false if it had completed
+ * already: its result is in @req.
+ */
+bool toaster_link_cancel(struct toaster_link *link, struct toaster_req *req)
+{
+	struct rio_msg cancel = { .opcode = RIO_OP_CANCEL };
+
+	spin_lock(&link->lock);
+	if (req->done) {
+		spin_unlock(&link->lock);
+		return false;
+	}
+	link->slots[req->slot].req = NULL;
+	if (req->msg.opcode == RIO_OP_READ)
+		WRITE_ONCE(link->read_cancelled, true);
+	spin_unlock(&link->lock);
+
+	/* A dead connection has forgotten the tag anyway. */
+	cancel.arg = req->msg.tag;
+	atomic64_inc(&link->dev->stats.cancels);
+	link->xops->send(link, &cancel, NULL);
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_cancel);
+
+/* Caller holds link->lock: @req got no answer in time. */
+static int toaster_req_timeout(struct toaster_link *link,
+			       struct toaster_req *req)
+	__releases(&link->lock)
+{
+	toaster_slot_free(&link->slots[req->slot]);
+	WRITE_ONCE(req->done, true);
+	WRITE_ONCE(link->state, TOASTER_LINK_RESETTING);
+	spin_unlock(&link->lock);
+
+	atomic64_inc(&link->dev->stats.timeouts);
+	pr_warn_ratelimited("%s: %s got no answer in %u ms, resetting the connection\n",
+			    link->dev->name, rio_op_str(req->msg.opcode),
+			    jiffies_to_msecs(link->timeout));
+	link->xops->abort(link, -ETIMEDOUT);
+	return -ETIMEDOUT;
+}
+
+static bool toaster_req_done(struct toaster_req *req)
+{
+	return READ_ONCE(req->done);
+}
+
+/*
+ * A signal came while @req was out and its outcome must be known: CANCEL
+ * it and wait, killable and bounded, for the answer.
+ */
+static int toaster_req_resolve(struct toaster_link *link,
+			       struct toaster_req *req)
+{
+	struct rio_msg cancel = { .opcode = RIO_OP_CANCEL, .arg = req->msg.tag };
+	long left;
+	int ret;
+
+	atomic64_inc(&link->dev->stats.cancels);
+	link->xops->send(link, &cancel, NULL);
+	left = wait_event_killable_timeout(link->wq, toaster_req_done(req),
+					   link->timeout);
+	spin_lock(&link->lock);
+	if (req->done) {
+		ret = req->err == -ECANCELED ? -ERESTARTSYS : req->err;
+		spin_unlock(&link->lock);
+		return ret;
+	}
+	if (!left)
+		return toaster_req_timeout(link, req);
+	/* Fatal signal: nobody will look at the outcome. */
+	link->slots[req->slot].req = NULL;
+	spin_unlock(&link->lock);
+	return -EINTR;
+}
+
+/**
+ * toaster_link_wait() - wait for a submitted request to complete
+ * @link: link
+ * @req: request from toaster_link_submit()
+ * @resolve: on a signal, send CANCEL but wait (killable, bounded) for the
+ *	answer instead of abandoning the request: for requests whose effect
+ *	must not happen twice
+ *
+ * The wait is interruptible and bounded by the link's timeout. On timeout
+ * the connection is reset. On a signal the request is cancelled.
+ *
+ * Return: 0 with the response in @req, the server's status as a negative
+ * errno, -ETIMEDOUT, -ERESTARTSYS (cancelled by a signal, not executed),
+ * -EINTR (fatal signal while resolving), -ECONNRESET (the connection died).
+ */
+int toaster_link_wait(struct toaster_link *link, struct toaster_req *req,
+		      bool resolve)
+{
+	long left;
+	int ret;
+
+	left = wait_event_interruptible_timeout(link->wq, toaster_req_done(req),
+						link->timeout);
+	spin_lock(&link->lock);
+	if (req->done)
+		goto done;
+	if (!left)
+		return toaster_req_timeout(link, req);
+	spin_unlock(&link->lock);
+
+	if (resolve)
+		return toaster_req_resolve(link, req);
+	if (toaster_link_cancel(link, req))
+		return -ERESTARTSYS;
+	spin_lock(&link->lock);		/* it completed meanwhile */
+done:
+	ret = req->err;
+	spin_unlock(&link->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_wait);
+
+/**
+ * toaster_link_request() - send a request and wait for its answer
+ * @link: link
+ * @req: as for toaster_link_submit()
+ * @flags: TOASTER_REQ_RESOLVE (see toaster_link_wait()),
+ *	TOASTER_REQ_NONBLOCK (do not wait for another request to finish:
+ *	-EAGAIN)
+ *
+ * Requests of one link run one at a time, in the order they get the
+ * req_mutex.
+ *
+ * Return: as toaster_link_wait(), or a toaster_link_submit() error, or
+ * -EAGAIN (nonblocking, another request is in flight).
+ */
+int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
+			 unsigned int flags)
+{
+	int ret;
+
+	if (flags & TOASTER_REQ_NONBLOCK)
+		ret = mutex_trylock(&link->req_mutex) ? 0 : -EAGAIN;
+	else
+		ret = mutex_lock_interruptible(&link->req_mutex);
+	if (ret) {
+		kvfree(req->payload);
+		req->payload = NULL;
+		return ret == -EINTR ? -ERESTARTSYS : ret;
+	}
+	ret = toaster_link_submit(link, req);
+	if (!ret)
+		ret = toaster_link_wait(link, req, flags & TOASTER_REQ_RESOLVE);
+	mutex_unlock(&link->req_mutex);
+
+	/* AGAIN is flow control, the caller decides whether to retry. */
+	if (ret && ret != -EAGAIN)
+		atomic64_inc(&link->dev->stats.errors);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_request);

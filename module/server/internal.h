@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The toaster server's internals, shared by its files and the KUnit suite:
+ *
+ *   server.c   an instance: start and stop
+ *   listen.c   listeners and accept
+ *   peer.c     a client connection: HELLO and ownership, frames, teardown
+ *   queue.c    a toaster's request queue and what each request does
+ *   debugfs.c  status files
+ *   model.c    the simulated toaster itself (no locks, no clock)
+ *
+ * Contexts and locks:
+ * - The listener's sk_data_ready (softirq) queues accept_work.
+ * - accept_work accepts, resets the inherited callbacks of the new socket
+ *   and starts a struct rio_conn on it.
+ * - Each connection's rx_work delivers frames to srv_frame(), which runs
+ *   under the toaster's mutex. Requests are queued per toaster and run in
+ *   FIFO order by srv_run_queue(); a request that must wait (READ before
+ *   the toast is done, WRITE into a full slot) stays at the head of the
+ *   queue and toast_work, a delayed work armed for the next point in time
+ *   that matters, runs the queue again. No worker ever sleeps waiting for
+ *   toast.
+ * - srv_toaster.lock (mutex) protects the model, the queue, the owner, the
+ *   list of connections and every srv_conn's HELLO state. Lock order:
+ *   srv_toaster.lock -> rio_conn.tx_mutex -> socket lock.
+ * - A dead connection (peer left, protocol error, BYE, shutdown) is torn
+ *   down by its close_work, in process context, from the workqueue.
+ */
+#ifndef _TOASTER_SERVER_INTERNAL_H
+#define _TOASTER_SERVER_INTERNAL_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <toaster/rio.h>
+
+#include "model.h"
+#include "server.h"
+
+struct dentry;
+struct rio_conn;
+struct sock;
+
+#define SRV_MAX_INFLIGHT	16	/* queued requests per client */
+#define SRV_MAX_WAIT_MS		60000	/* cap on a client's wait_ms */
+#define SRV_BACKLOG		8
+/*
+ * Connections per toaster. When all are taken, a new one evicts the oldest
+ * that has not said HELLO, so that silent peers cannot lock the owner out;
+ * connections being torn down still count, up to twice this.
+ */
+#define SRV_MAX_CONNS		8
+
+/**
+ * struct srv_toaster - one toaster and its listener
+ * @srv: instance
+ * @serial: N, listening on base_port + N
+ * @listener: listening socket, set before its callbacks are
+ * @accept_work: accepts pending connections
+ * @saved_data_ready: listener's original callback, also given back to
+ *	accepted sockets, which inherit the listener's callbacks
+ * @saved_state_change: as @saved_data_ready
+ * @saved_write_space: as @saved_data_ready
+ * @lock: protects everything below
+ * @model: the toaster's state, kept across connections
+ * @conns: every connection of this toaster, before or after HELLO, oldest
+ *	first
+ * @nconns: entries in @conns
+ * @owner: the connection that said HELLO and holds the toaster
+ * @queue: requests of @owner, oldest first
+ * @ready_mask: readiness last sent to @owner in a NOTIFY
+ * @toast_work: runs the queue when toast gets ready or a wait expires
+ * @stopping: the instance is going away: no new owner
+ */
+struct srv_toaster {
+	struct toaster_srv *srv;
+	unsigned int serial;
+	struct socket *listener;
+	struct work_struct accept_work;
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
+	void (*saved_write_space)(struct sock *sk);
+
+	struct mutex lock;		/* see above */
+	struct toaster_model model;
+	struct list_head conns;
+	unsigned int nconns;
+	struct srv_conn *owner;
+	struct list_head queue;
+	u32 ready_mask;
+	struct delayed_work toast_work;
+	bool stopping;
+};
+
+/**
+ * struct toaster_srv - a server instance
+ * @cfg: its configuration
+ * @wq: runs accept, receive, toast and close work
+ * @debugfs: status directory, or NULL
+ * @toasters: @cfg.count toasters, index N - 1
+ */
+struct toaster_srv {
+	struct toaster_srv_config cfg;
+	struct workqueue_struct *wq;
+	struct dentry *debugfs;
+	struct srv_toaster toasters[];
+};
+
+/**
+ * struct srv_conn - a client connection to a toaster
+ * @node: in srv_toaster.conns
+ * @t: the toaster
+ * @rc: transport
+ * @hello_work: closes the connection if no HELLO came in time
+ * @close_work: tears the connection down once it is dead
+ * @hello_done: HELLO accepted, this is @t's owner (under @t->lock)
+ * @caps: RIO_CAP_* granted in the HELLO answer
+ * @wait_ms: how long a blocking request may be parked
+ */
+struct srv_conn {
+	struct list_head node;
+	struct srv_toaster *t;
+	struct rio_conn *rc;
+	struct delayed_work hello_work;
+	struct work_struct close_work;
+	bool hello_done;
+	u32 caps;
+	u32 wait_ms;
+};
+
+/**
+ * struct srv_req - a request waiting in a toaster's queue
+ * @node: in srv_toaster.queue
+ * @msg: its header
+ * @data: copy of its payload (WRITE, IOCTL, PING), or NULL
+ * @deadline_ms: a blocking READ or WRITE is answered RIO_S_AGAIN then
+ */
+struct srv_req {
+	struct list_head node;
+	struct rio_msg msg;
+	void *data;
+	u64 deadline_ms;
+};
+
+/* queue.c */
+u64 srv_now_ms(void);
+void srv_run_queue(struct srv_toaster *t);
+int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
+		const void *payload);
+void srv_cancel(struct srv_toaster *t, u32 tag);
+void srv_drop_queue(struct srv_toaster *t);
+void srv_toast_work(struct work_struct *work);
+
+/* peer.c */
+void srv_accept_one(struct srv_toaster *t, struct socket *sock);
+void srv_stop_toaster(struct srv_toaster *t);
+
+/* listen.c */
+int srv_listen(struct srv_toaster *t);
+void srv_unlisten(struct srv_toaster *t);
+void srv_accept_work(struct work_struct *work);
+void srv_listen_armed(struct srv_toaster *t);
+
+/* debugfs.c */
+void srv_debugfs_init(struct toaster_srv *srv);
+
+#endif /* _TOASTER_SERVER_INTERNAL_H */

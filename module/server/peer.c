@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Toaster server: one client connection - admission, HELLO and ownership,
+ * frames, teardown.
+ *
+ * A connection is admitted at accept (at most SRV_MAX_CONNS per toaster;
+ * when full, the oldest one that has not said HELLO makes room) and must
+ * say HELLO within RIO_HELLO_TIMEOUT_MS. Until then it may only send a
+ * HELLO: its receive buffer holds just that, the 64 KiB buffer comes with
+ * ownership. The first valid HELLO for a free toaster makes the connection
+ * its owner; others are refused (BUSY, NODEV) and closed.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "internal.h"
+#include "rio/conn.h"
+
+/* A silent peer (host gone, no FIN) is detected in 10 + 3 x 5 s. */
+#define SRV_KEEPIDLE_S		10
+#define SRV_KEEPINTVL_S		5
+#define SRV_KEEPCNT		3
+
+/* The owner is gone: its requests die with it, nobody is left to answer. */
+static void srv_detach_owner(struct srv_toaster *t)
+{
+	lockdep_assert_held(&t->lock);
+	srv_drop_queue(t);
+	t->owner = NULL;
+}
+
+/*
+ * Is the owner leaving? A client that closes and reopens at once may say
+ * HELLO on its new connection before the old one's FIN has been read.
+ */
+static bool srv_owner_leaving(struct srv_toaster *t)
+{
+	struct rio_conn *rc = t->owner->rc;
+
+	return rio_conn_is_dead(rc) ||
+	       READ_ONCE(rc->sock->sk->sk_state) != TCP_ESTABLISHED;
+}
+
+static int srv_refuse(struct srv_conn *sc, const struct rio_msg *req,
+		      u32 status, const char *why)
+{
+	struct rio_msg msg = {
+		.opcode = RIO_OP_HELLO,
+		.flags = RIO_F_RESPONSE,
+		.tag = req->tag,
+		.status = status,
+	};
+
+	pr_info_ratelimited("toaster%u: peer %s refused: %s\n",
+			    sc->t->serial, sc->rc->peer, why);
+	rio_conn_send(sc->rc, &msg, NULL);
+	return -ECONNREFUSED;	/* closes; the answer is already queued */
+}
+
+static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
+		     const void *payload)
+{
+	struct srv_toaster *t = sc->t;
+	struct rio_hello_info info;
+	struct rio_msg msg = {
+		.opcode = RIO_OP_HELLO,
+		.flags = RIO_F_RESPONSE,
+		.tag = req->tag,
+		.length = sizeof(struct rio_hello),
+	};
+	struct rio_hello *hello;
+	int bad, ret;
+
+	if (sc->hello_done) {
+		pr_warn_ratelimited("toaster%u: peer %s: second HELLO, closing\n",
+				    t->serial, sc->rc->peer);
+		return -EPROTO;
+	}
+	bad = rio_hello_decode(payload, &info);
+	if (bad) {
+		pr_warn_ratelimited("toaster%u: peer %s: HELLO: %s, closing\n",
+				    t->serial, sc->rc->peer, rio_bad_str(bad));
+		return -EPROTO;
+	}
+	if (req->arg != t->serial)
+		return srv_refuse(sc, req, RIO_S_NODEV, "serial mismatch");
+	if (t->owner && srv_owner_leaving(t)) {
+		rio_conn_abort(t->owner->rc, -ECONNRESET);
+		srv_detach_owner(t);
+	}
+	if (t->owner || t->stopping)
+		return srv_refuse(sc, req, RIO_S_BUSY, "toaster busy");
+
+	/* Only now is the connection worth a full-size receive buffer. */
+	ret = rio_conn_set_rx_max(sc->rc, RIO_MAX_PAYLOAD);
+	if (ret)
+		return ret;
+	hello = kvmalloc(sizeof(*hello), GFP_KERNEL);
+	if (!hello)
+		return -ENOMEM;
+	sc->hello_done = true;
+	sc->wait_ms = min(info.wait_ms, SRV_MAX_WAIT_MS);
+	sc->caps = info.caps & RIO_CAP_NOTIFY;
+	info.caps = sc->caps;
+	info.max_payload = RIO_MAX_PAYLOAD;
+	info.max_inflight = SRV_MAX_INFLIGHT;
+	info.wait_ms = sc->wait_ms;
+	rio_hello_encode(hello, &info);
+
+	t->owner = sc;
+	t->ready_mask = ~0U;	/* the first NOTIFY always goes out */
+	t->model.counters.connections++;
+	rio_conn_send(sc->rc, &msg, hello);
+	srv_run_queue(t);
+	return 0;
+}
+
+static int srv_frame(struct rio_conn *rc, const struct rio_msg *msg,
+		     void *payload)
+{
+	struct srv_conn *sc = rc->priv;
+	struct srv_toaster *t = sc->t;
+	int ret = 0;
+
+	mutex_lock(&t->lock);
+	if (rio_conn_is_dead(rc)) {
+		ret = -ENOTCONN;
+	} else if (msg->opcode == RIO_OP_HELLO) {
+		ret = srv_hello(sc, msg, payload);
+	} else if (!sc->hello_done) {
+		pr_warn_ratelimited("toaster%u: peer %s: %s before HELLO, closing\n",
+				    t->serial, rc->peer, rio_op_str(msg->opcode));
+		ret = -EPROTO;
+	} else if (msg->opcode == RIO_OP_CANCEL) {
+		srv_cancel(t, msg->arg);
+	} else if (msg->opcode == RIO_OP_BYE) {
+		ret = -ESHUTDOWN;
+	} else {
+		ret = srv_enqueue(sc, msg, payload);
+	}
+	mutex_unlock(&t->lock);
+	return ret;
+}
+
+/* Called once when the connection dies; must not sleep. */
+static void srv_dead(struct rio_conn *rc, int err)
+{
+	struct srv_conn *sc = rc->priv;
+
+	queue_work(sc->t->srv->wq, &sc->close_work);
+}
+
+static const struct rio_conn_ops srv_conn_ops = {
+	.frame = srv_frame,
+	.dead = srv_dead,
+};
+
+static void srv_close_work(struct work_struct *work)
+{
+	struct srv_conn *sc = container_of(work, struct srv_conn, close_work);
+	struct srv_toaster *t = sc->t;
+
+	cancel_delayed_work_sync(&sc->hello_work);
+
+	mutex_lock(&t->lock);
+	list_del(&sc->node);
+	t->nconns--;
+	if (t->owner == sc)
+		srv_detach_owner(t);
+	mutex_unlock(&t->lock);
+
+	pr_debug("toaster%u: peer %s gone (%d)\n", t->serial, sc->rc->peer,
+		 sc->rc->err);
+	rio_conn_close(sc->rc);
+	kfree(sc);
+}
+
+/*
+ * The HELLO deadline. Decided under the toaster's lock, as HELLO is
+ * answered under it: a connection is either refused here or answered OK
+ * there, never both.
+ */
+static void srv_hello_work(struct work_struct *work)
+{
+	struct srv_conn *sc = container_of(to_delayed_work(work),
+					   struct srv_conn, hello_work);
+	struct srv_toaster *t = sc->t;
+
+	mutex_lock(&t->lock);
+	if (!sc->hello_done) {
+		pr_info_ratelimited("toaster%u: peer %s: no HELLO within %u ms, closing\n",
+				    t->serial, sc->rc->peer,
+				    RIO_HELLO_TIMEOUT_MS);
+		rio_conn_abort(sc->rc, -ETIMEDOUT);
+	}
+	mutex_unlock(&t->lock);
+}
+
+/*
+ * Make room for a new connection: evict the oldest one that has not said
+ * HELLO and is not dying already. Return: false if there is none, or too
+ * many are being torn down.
+ */
+static bool srv_make_room(struct srv_toaster *t)
+{
+	struct srv_conn *sc;
+
+	lockdep_assert_held(&t->lock);
+	if (t->nconns < SRV_MAX_CONNS)
+		return true;
+	if (t->nconns >= 2 * SRV_MAX_CONNS)
+		return false;
+	list_for_each_entry(sc, &t->conns, node) {
+		if (sc->hello_done || rio_conn_is_dead(sc->rc))
+			continue;
+		pr_info_ratelimited("toaster%u: peer %s: no HELLO yet and the toaster is full, closing\n",
+				    t->serial, sc->rc->peer);
+		rio_conn_abort(sc->rc, -ECONNABORTED);
+		return true;
+	}
+	return false;
+}
+
+/**
+ * srv_accept_one() - admit an accepted connection
+ * @t: toaster
+ * @sock: the accepted socket, owned from now on
+ *
+ * The socket inherited the listener's callbacks and user data: reset them
+ * before anything else. Nothing large is allocated before HELLO.
+ */
+void srv_accept_one(struct srv_toaster *t, struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct srv_conn *sc;
+	struct rio_conn *rc;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	sk->sk_data_ready = t->saved_data_ready;
+	sk->sk_state_change = t->saved_state_change;
+	sk->sk_write_space = t->saved_write_space;
+	write_unlock_bh(&sk->sk_callback_lock);
+	rio_sock_setup(sock);
+	sock_set_keepalive(sk);
+	tcp_sock_set_keepidle(sk, SRV_KEEPIDLE_S);
+	tcp_sock_set_keepintvl(sk, SRV_KEEPINTVL_S);
+	tcp_sock_set_keepcnt(sk, SRV_KEEPCNT);
+
+	sc = kzalloc(sizeof(*sc), GFP_KERNEL);
+	if (!sc) {
+		sock_release(sock);
+		return;
+	}
+	/* Before HELLO, the HELLO is all a peer may send. */
+	rc = rio_conn_create(sock, t->srv->wq, RIO_DIR_REQUEST, &srv_conn_ops,
+			     sc, sizeof(struct rio_hello));
+	if (IS_ERR(rc)) {
+		kfree(sc);
+		return;
+	}
+	snprintf(rc->name, sizeof(rc->name), KBUILD_MODNAME ": toaster%u",
+		 t->serial);
+	sc->t = t;
+	sc->rc = rc;
+	INIT_DELAYED_WORK(&sc->hello_work, srv_hello_work);
+	INIT_WORK(&sc->close_work, srv_close_work);
+
+	mutex_lock(&t->lock);
+	if (t->stopping || !srv_make_room(t)) {
+		if (!t->stopping)
+			pr_warn_ratelimited("toaster%u: peer %s: too many connections, closing\n",
+					    t->serial, rc->peer);
+		mutex_unlock(&t->lock);
+		rio_conn_put(rc);	/* never started: releases the socket */
+		kfree(sc);
+		return;
+	}
+	list_add_tail(&sc->node, &t->conns);
+	t->nconns++;
+	queue_delayed_work(t->srv->wq, &sc->hello_work,
+			   msecs_to_jiffies(RIO_HELLO_TIMEOUT_MS));
+	rio_conn_start(rc);
+	mutex_unlock(&t->lock);
+}
+
+/**
+ * srv_stop_toaster() - no new owner; abort every connection
+ * @t: toaster
+ *
+ * Each abort queues that connection's close_work.
+ */
+void srv_stop_toaster(struct srv_toaster *t)
+{
+	struct srv_conn *sc;
+
+	mutex_lock(&t->lock);
+	t->stopping = true;
+	list_for_each_entry(sc, &t->conns, node)
+		rio_conn_abort(sc->rc, -ESHUTDOWN);
+	mutex_unlock(&t->lock);
+}
