@@ -262,6 +262,8 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 		       const void *payload);
 void toaster_link_dead(struct toaster_link *link, int err);
 int toaster_link_status(struct toaster_link *link);
+void toaster_link_set_state(struct toaster_link *link,
+			    enum toaster_link_state state, int err);
 int toaster_link_wait_up(struct toaster_link *link, bool nonblock);
 int toaster_slot_get(struct toaster_link *link, struct toaster_req *req);
 void toaster_slot_free(struct toaster_slot *slot);

@@ -114,7 +114,7 @@ int toaster_link_hello_done(struct toaster_link *link)
 	link->max_payload = min(info.max_payload, RIO_MAX_PAYLOAD);
 	link->notify = info.caps & RIO_CAP_NOTIFY;
 	link->connect_err = 0;
-	WRITE_ONCE(link->state, TOASTER_LINK_UP);
+	toaster_link_set_state(link, TOASTER_LINK_UP, 0);
 	WRITE_ONCE(link->dev->state, TOASTER_CONNECTED);
 	atomic64_inc(&link->dev->stats.connects);
 	return 0;
@@ -239,7 +239,7 @@ void toaster_disconnect(struct toaster_link *link)
 	/* The server closes after BYE: not worth a log line. */
 	spin_lock(&link->lock);
 	if (link->state != TOASTER_LINK_DEAD)
-		WRITE_ONCE(link->state, TOASTER_LINK_CLOSING);
+		toaster_link_set_state(link, TOASTER_LINK_CLOSING, 0);
 	spin_unlock(&link->lock);
 	link->xops->send(link, &bye, NULL);	/* -ENOTCONN if dead: fine */
 	rio_conn_close(link->xpriv);

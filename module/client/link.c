@@ -45,6 +45,7 @@
 
 #include "client.h"
 #include "rio/testing.h"
+#include "trace.h"
 
 static const char * const toaster_state_names[] = {
 	[TOASTER_DISCONNECTED]	= "disconnected",
@@ -80,6 +81,22 @@ void toaster_dev_init(struct toaster_dev *dev, unsigned int serial)
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_dev_init);
 
+/**
+ * toaster_link_set_state() - move a link to another state
+ * @link: link, lock held
+ * @state: the new state
+ * @err: why, for the trace (0 if there is nothing to say)
+ *
+ * WRITE_ONCE: the wait conditions read the state without the lock.
+ */
+void toaster_link_set_state(struct toaster_link *link,
+			    enum toaster_link_state state, int err)
+{
+	lockdep_assert_held(&link->lock);
+	trace_toaster_link_state(link, link->state, state, err);
+	WRITE_ONCE(link->state, state);
+}
+
 /*
  * The deadline of connect and HELLO passed: if the link is still not up,
  * fail it with -ETIMEDOUT. A HELLO answer arriving from now on is dropped.
@@ -92,7 +109,8 @@ static void toaster_link_connect_expired(struct toaster_link *link)
 	expired = link->state == TOASTER_LINK_CONNECTING;
 	if (expired) {
 		link->connect_err = -ETIMEDOUT;
-		WRITE_ONCE(link->state, TOASTER_LINK_RESETTING);
+		toaster_link_set_state(link, TOASTER_LINK_RESETTING,
+				       -ETIMEDOUT);
 	}
 	spin_unlock(&link->lock);
 	if (!expired)
@@ -444,7 +462,7 @@ void toaster_link_dead(struct toaster_link *link, int err)
 		link->connect_err = err;
 	connect_err = link->connect_err;
 	link->err = err;
-	WRITE_ONCE(link->state, TOASTER_LINK_DEAD);
+	toaster_link_set_state(link, TOASTER_LINK_DEAD, err);
 	for (i = 0; i < TOASTER_MAX_TAGS; i++) {
 		slot = &link->slots[i];
 		if (slot->req) {

@@ -32,6 +32,7 @@
 
 #include "client.h"
 #include "rio/testing.h"
+#include "trace.h"
 
 /**
  * toaster_link_submit() - send a request
@@ -79,6 +80,7 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 
 	atomic64_inc(&link->dev->stats.requests);
 	req->start_ns = ktime_get_ns();
+	trace_toaster_req_submit(link, req);
 	ret = link->xops->send(link, &req->msg, payload);
 	if (ret) {
 		spin_lock(&link->lock);
@@ -133,7 +135,7 @@ static int toaster_req_timeout(struct toaster_link *link,
 {
 	toaster_slot_free(&link->slots[req->slot]);
 	WRITE_ONCE(req->done, true);
-	WRITE_ONCE(link->state, TOASTER_LINK_RESETTING);
+	toaster_link_set_state(link, TOASTER_LINK_RESETTING, -ETIMEDOUT);
 	spin_unlock(&link->lock);
 
 	atomic64_inc(&link->dev->stats.timeouts);
@@ -252,6 +254,8 @@ int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
 	if (!ret)
 		ret = toaster_link_wait(link, req, flags & TOASTER_REQ_RESOLVE);
 	mutex_unlock(&link->req_mutex);
+	trace_toaster_req_done(link, req, ret,
+			       req->start_ns ? ktime_get_ns() - req->start_ns : 0);
 
 	/* AGAIN is flow control, the caller decides whether to retry. */
 	if (ret && ret != -EAGAIN)

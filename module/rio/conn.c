@@ -25,6 +25,7 @@
 #include <net/tcp.h>
 
 #include "conn.h"
+#include "trace.h"
 
 #define RIO_RX_BUDGET	64	/* socket reads per rx_work run */
 static size_t rio_tx_size(const struct rio_tx *tx)
@@ -80,6 +81,8 @@ static void __rio_conn_abort(struct rio_conn *conn, int err)
 	WRITE_ONCE(conn->dead, true);
 	conn->err = err;
 	spin_unlock(&conn->lock);
+
+	trace_rio_conn_dead(conn, err);
 
 	kernel_sock_shutdown(conn->sock, SHUT_RDWR);
 	conn->ops->dead(conn, err);
@@ -212,6 +215,7 @@ int rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 	list_add_tail(&tx->node, &conn->tx_list);
 	conn->tx_bytes += rio_tx_size(tx);
 	spin_unlock(&conn->lock);
+	trace_rio_frame_send(conn, msg);
 
 	ret = rio_conn_tx_flush(conn);
 	if (ret < 0)
@@ -300,6 +304,7 @@ static int rio_conn_rx_step(struct rio_conn *conn)
 		conn->rx_payload = false;
 	}
 
+	trace_rio_frame_recv(conn, m);
 	ret = conn->ops->frame(conn, m, conn->rx_buf);
 	return ret < 0 ? ret : 1;
 }
@@ -454,6 +459,7 @@ static void rio_conn_install(struct rio_conn *conn)
  */
 void rio_conn_start(struct rio_conn *conn)
 {
+	trace_rio_conn_start(conn, 0);
 	rio_conn_install(conn);
 	/* Bytes that arrived before the callbacks were installed. */
 	queue_work(conn->wq, &conn->rx_work);
@@ -488,6 +494,7 @@ int rio_conn_connect(struct rio_conn *conn, struct sockaddr_storage *addr,
 	rio_conn_install(conn);
 	ret = kernel_connect(conn->sock, (struct sockaddr *)addr, addrlen,
 			     O_NONBLOCK);
+	trace_rio_conn_start(conn, ret);
 	if (ret && ret != -EINPROGRESS) {
 		rio_conn_abort(conn, ret);
 		return ret;
