@@ -855,6 +855,9 @@ static void tc_connect_in_background(struct kunit *test)
 						 true), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(link, TOASTER_IOC_POP, NULL,
 						 true), -EAGAIN);
+	/* An unknown command needs no server: ENOTTY at once, not later. */
+	KUNIT_EXPECT_EQ(test, tc_ioctl(link, _IO(TOASTER_IOC_MAGIC, 0x30), NULL),
+			-ENOTTY);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 1U);	/* the HELLO only */
 
 	/* A blocking call waits for the HELLO's answer, then runs. */

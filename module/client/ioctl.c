@@ -122,6 +122,22 @@ static long toaster_ioctl_stats(struct toaster_dev *dev, void __user *argp)
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+static bool toaster_ioctl_known(unsigned int cmd)
+{
+	switch (cmd) {
+	case TOASTER_IOC_STATUS:
+	case TOASTER_IOC_SET_DARKNESS:
+	case TOASTER_IOC_SET_CAPACITY:
+	case TOASTER_IOC_SET_OVERWRITE:
+	case TOASTER_IOC_POP:
+	case TOASTER_IOC_RESET:
+	case TOASTER_IOC_COUNTERS:
+	case TOASTER_IOC_PING:
+		return true;
+	}
+	return false;
+}
+
 /* Commands that need the server, once the link is up. */
 static long toaster_ioctl_remote(struct toaster_link *link, unsigned int cmd,
 				 void __user *argp, unsigned int flags)
@@ -171,8 +187,8 @@ long toaster_link_ioctl(struct toaster_link *link, unsigned int cmd,
 
 	if (cmd == TOASTER_IOC_STATS)
 		return toaster_ioctl_stats(link->dev, argp);
-	if (_IOC_TYPE(cmd) != TOASTER_IOC_MAGIC)
-		return -ENOTTY;
+	if (!toaster_ioctl_known(cmd))
+		return -ENOTTY;		/* at once, whatever the link does */
 	ret = toaster_link_wait_up(link, nonblock);
 	if (ret)
 		return ret;
