@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 #
 # KTAP helpers for the end-to-end tests (userspace/tests/*.sh).
 # POSIX sh: works in busybox ash and in bash. Inside the VM, source it with

@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"Control the remote toaster behind DEV (default " DEFAULT_DEV ").\n"
 		"\n"
 		"commands:\n"
-		"  status              state, darkness, bytes, capacity, flags\n"
+		"  status              serial, state, darkness, bytes, ready, capacity, overwrite\n"
 		"  darkness [N]        show or set the darkness (%u..%u)\n"
 		"  pop                 throw away everything in the slot\n"
 		"  capacity N          set the slot size in bytes (%u..%u)\n"

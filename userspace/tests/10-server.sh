@@ -5,6 +5,7 @@
 # as a client sees it, malformed frames, busy toasters, unload with clients.
 # Prints one KTAP document; see docs/testing.md.
 
+# shellcheck disable=SC1090 # the harness passes the path
 . "$TOASTER_KTAP"
 
 TOAST_MS=50
@@ -120,7 +121,7 @@ ktap_check "the owner gets in past ten silent connections" \
 	riopeer -t 2000 -n 2 hello ping
 ktap_check "silent connections made room, oldest first" sh -c \
 	"dmesg | grep -q 'toaster_server: toaster2: peer .*: no HELLO yet and the toaster is full, closing'"
-for p in $silent; do wait $p; done
+for p in $silent; do wait "$p"; done
 
 # Accepted sockets have TCP keepalive on: a vanished owner does not hold
 # the toaster forever.
@@ -146,10 +147,14 @@ t0=$(now_ms)
 rmmod toaster_server
 rc=$?
 ms=$(( $(now_ms) - t0 ))
-if [ $rc -eq 0 ] && [ $ms -lt 1000 ]; then
-	ktap_ok "rmmod with clients connected returns within a second"
+# Not a speed goal: the bound only tells "returns" from "waits for a peer or
+# a timeout" (HELLO 3 s, keepalive 25 s), with room for a loaded host
+# (0.3-0.5 s on an idle one, 1.5 s seen under load).
+ktap_diag "rmmod took $ms ms"
+if [ $rc -eq 0 ] && [ $ms -lt 2900 ]; then
+	ktap_ok "rmmod with clients connected returns without waiting for them"
 else
-	ktap_not_ok "rmmod with clients connected returns within a second" "rc=$rc ms=$ms"
+	ktap_not_ok "rmmod with clients connected returns without waiting for them" "rc=$rc ms=$ms"
 fi
 wait $p1 && wait $p2
 ktap_result "clients see the connection closed at unload" $?

@@ -15,7 +15,7 @@ T1=/dev/toaster1
 T2=/dev/toaster2
 T3=/dev/toaster3	# no toaster 3 on the server: nothing listens on 5003
 
-ktap_plan 47
+ktap_plan 49
 
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
@@ -147,6 +147,25 @@ ktap_check "toasterctl reset" sh -c \
 ktap_check_fails "toasterctl rejects darkness 11" toasterctl darkness 11
 ktap_check_fails "toasterctl rejects an unknown command" toasterctl frobnicate
 ktap_check "toasterctl --help" toasterctl --help
+
+# --- a 32-bit toasterctl: the ioctls through compat_ioctl -----------------------
+if command -v toasterctl32 >/dev/null 2>&1; then
+	ktap_check "32-bit toasterctl: status, darkness, counters, ping, stats" sh -c \
+		"toasterctl32 status | grep -q '^serial: *1' &&
+		 toasterctl32 darkness 4 && [ \"\$(toasterctl darkness)\" = 4 ] &&
+		 [ \"\$(toasterctl32 darkness)\" = 4 ] &&
+		 toasterctl32 counters | grep -q '^bytes_written' &&
+		 toasterctl32 ping -c 2 && toasterctl32 stats | grep -q '^requests' &&
+		 toasterctl32 reset"
+else
+	ktap_skip "32-bit toasterctl: status, darkness, counters, ping, stats" "no toasterctl32 (gcc-multilib)"
+fi
+
+# --- the server= module parameter as an IPv6 literal ---------------------------
+ktap_check "server=::1 module parameter" sh -c \
+	"rmmod toaster && insmod $TOASTER_MODDIR/toaster.ko count=3 server=::1 &&
+	 [ \"\$(cat $SYS/toaster1/server)\" = ::1 ] && toasterctl ping &&
+	 rmmod toaster && insmod $TOASTER_MODDIR/toaster.ko count=3"
 
 # --- poll, epoll, O_NONBLOCK, signals ------------------------------------------
 ktap_check "poll, epoll, O_NONBLOCK and signals" toaster_poll_test -d $T1
