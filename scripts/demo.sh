@@ -56,7 +56,8 @@ run "toasterctl -d /dev/toaster1 ping -c 5"
 run "toasterctl -d /dev/toaster1 stats"
 run "toasterctl -d /dev/toaster1 --json status"
 if [ -n "$server" ]; then
-	run "ss -tn state established"
+	say "the TCP connection of an open file, to the other host"
+	run "exec 3</dev/toaster1; sleep 0.3; ss -tn state established"
 else
 	run "cat /sys/kernel/debug/toaster_server/toaster1"
 fi
