@@ -10,6 +10,9 @@
 #   make uninstall  remove what install installed (uninstall-modules,
 #                   uninstall-tools)
 #   make check      everything: deps, test kernel, builds, lint, the VMs
+#   make bench      the benchmark (one VM, Debian's kernel, about 3 minutes):
+#                   the toaster against raw TCP, socat, sockperf, iperf3;
+#                   the table on stdout, build/bench.md and build/bench.json
 #   make run        the demo on two hosts: two VMs (scripts/twohost --demo)
 #   make vm         interactive shell in the VM, modules loaded
 #   make lint       checkpatch --strict, kernel-doc, sparse, man, shellcheck
@@ -65,8 +68,8 @@ MODPROBE_EXAMPLE := userspace/etc/modprobe.d/toaster.conf
 MODPROBE_CONF := $(DESTDIR)$(MODPROBEDIR)/toaster.conf
 
 .PHONY: all modules install uninstall install-modules install-tools \
-	uninstall-modules uninstall-tools check-kver check run vm lint clean \
-	help version
+	uninstall-modules uninstall-tools check-kver check bench run vm lint \
+	clean help version
 
 all: modules
 
@@ -170,6 +173,10 @@ endif
 check:
 	scripts/check
 
+bench:
+	scripts/deps
+	scripts/bench
+
 run:
 	scripts/deps
 	scripts/twohost --kernel $(or $(KERNEL),debian) --demo
@@ -191,4 +198,4 @@ version:
 	@echo $(TOASTER_VERSION)
 
 help:
-	@sed -n '3,35s/^# \{0,1\}//p' Makefile
+	@sed -n '3,38s/^# \{0,1\}//p' Makefile
