@@ -98,6 +98,9 @@ static const char usage_text[] =
 "                                1..N), HELLO done, as toaster.ko does it\n"
 "  mem-dev DEVPREFIX N REPS      N open /dev/toasterN, connected (STATUS)\n"
 "  mem-cmd CMD [ARGS...]         what running CMD (e.g. insmod) leaves\n"
+"  mem-trace on|off              turn the trace events on for a series of\n"
+"                                the above (each meter turns them on and\n"
+"                                off itself otherwise: that patches code)\n"
 "  meminfo                       the /proc/meminfo counters now, in KiB\n"
 "\n"
 "Exit status: 0 done, 1 error (one line on stderr), 2 usage error.\n";
@@ -1132,6 +1135,7 @@ struct mem_rep {
 struct meter {
 	struct mem a, b;
 	int traced;
+	int own_events;		/* we turned the events on, we turn them off */
 	struct site *sites;
 	int nsites;
 	struct obj *objs;
@@ -1247,19 +1251,50 @@ static void trace_events_set(const char *val)
 	}
 }
 
-static void meter_start(struct meter *m)
+/*
+ * Turning an event on or off patches the kernel's code (text_poke_bp(),
+ * int3 on every CPU), which under QEMU TCG with 2 vCPUs can, rarely, hang
+ * the guest. So mem-trace on/off does it once around all the memory
+ * measurements, and a meter only records while tracing_on is 1.
+ */
+static int trace_events_on(void)
+{
+	char path[128], buf[8] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/events/kmem/kmalloc/enable", tracefs);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return buf[0] == '1';
+}
+
+static void trace_prepare(void)
 {
 	char kb[32];
 
+	trace_set("tracing_on", "0", 1);
+	snprintf(kb, sizeof(kb), "%d", TRACE_BUF_KB);
+	trace_set("buffer_size_kb", kb, 1);
+	trace_set("options/hash-ptr", "0", 0);	/* real addresses */
+	trace_set("trace", "", 1);		/* empty the buffer */
+	trace_events_set("1");
+}
+
+static void meter_start(struct meter *m)
+{
 	memset(m, 0, sizeof(*m));
 	m->traced = *tracefs_dir() != '\0';
 	if (m->traced) {
 		trace_set("tracing_on", "0", 1);
-		snprintf(kb, sizeof(kb), "%d", TRACE_BUF_KB);
-		trace_set("buffer_size_kb", kb, 1);
-		trace_set("options/hash-ptr", "0", 0);	/* real addresses */
+		if (!trace_events_on()) {
+			trace_prepare();
+			m->own_events = 1;
+		}
 		trace_set("trace", "", 1);		/* empty the buffer */
-		trace_events_set("1");
 	}
 	mem_read(&m->a);
 	if (m->traced)
@@ -1411,7 +1446,8 @@ static void meter_stop(struct meter *m)
 		tcp_queued(m);
 		return;
 	}
-	trace_events_set("0");
+	if (m->own_events)
+		trace_events_set("0");
 
 	m->sites = calloc(MAX_SITES, sizeof(*m->sites));
 	m->objs = calloc(OBJ_SLOTS, sizeof(*m->objs));
@@ -1559,6 +1595,25 @@ static int cmd_meminfo(int argc, char **argv)
 	kv("vmalloc_kib", "%lld", m.vmalloc);
 	kv("percpu_kib", "%lld", m.percpu);
 	kv("total_kib", "%lld", mem_total(&m));
+	return 0;
+}
+
+/* mem-trace on|off: the trace events of the meters, for a series of them. */
+static int cmd_mem_trace(int argc, char **argv)
+{
+	need_args(argc, 2, "mem-trace on|off");
+	if (strcmp(argv[1], "on") && strcmp(argv[1], "off"))
+		usage_error("mem-trace: '%s' is neither on nor off", argv[1]);
+	if (!*tracefs_dir())
+		die("no tracefs with the kmem events: the memory rows count pages");
+	if (!strcmp(argv[1], "on")) {
+		trace_prepare();
+	} else {
+		trace_events_set("0");
+		trace_set("trace", "", 1);
+		trace_set("options/hash-ptr", "1", 0);
+		trace_set("tracing_on", "1", 1);
+	}
 	return 0;
 }
 
@@ -1832,6 +1887,8 @@ int main(int argc, char **argv)
 		cmd_mem_rio(argc, argv);
 	else if (!strcmp(cmd, "mem-dev"))
 		cmd_mem_dev(argc, argv);
+	else if (!strcmp(cmd, "mem-trace"))
+		cmd_mem_trace(argc, argv);
 	else if (!strcmp(cmd, "mem-cmd"))
 		cmd_mem_cmd(argc, argv);
 	else if (!strcmp(cmd, "meminfo"))
