@@ -95,6 +95,15 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_submit);
 
+/* Send a CANCEL for @tag; a dead connection has forgotten the tag anyway. */
+static void toaster_send_cancel(struct toaster_link *link, u32 tag)
+{
+	struct rio_msg msg = { .opcode = RIO_OP_CANCEL, .arg = tag };
+
+	atomic64_inc(&link->dev->stats.cancels);
+	link->xops->send(link, &msg, NULL);
+}
+
 /**
  * toaster_link_cancel() - give up on a submitted request
  * @link: link
@@ -108,8 +117,6 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_submit);
  */
 bool toaster_link_cancel(struct toaster_link *link, struct toaster_req *req)
 {
-	struct rio_msg cancel = { .opcode = RIO_OP_CANCEL };
-
 	spin_lock(&link->lock);
 	if (req->done) {
 		spin_unlock(&link->lock);
@@ -120,10 +127,7 @@ bool toaster_link_cancel(struct toaster_link *link, struct toaster_req *req)
 		WRITE_ONCE(link->read_cancelled, true);
 	spin_unlock(&link->lock);
 
-	/* A dead connection has forgotten the tag anyway. */
-	cancel.arg = req->msg.tag;
-	atomic64_inc(&link->dev->stats.cancels);
-	link->xops->send(link, &cancel, NULL);
+	toaster_send_cancel(link, req->msg.tag);
 	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_cancel);
@@ -158,12 +162,10 @@ static bool toaster_req_done(struct toaster_req *req)
 static int toaster_req_resolve(struct toaster_link *link,
 			       struct toaster_req *req)
 {
-	struct rio_msg cancel = { .opcode = RIO_OP_CANCEL, .arg = req->msg.tag };
 	long left;
 	int ret;
 
-	atomic64_inc(&link->dev->stats.cancels);
-	link->xops->send(link, &cancel, NULL);
+	toaster_send_cancel(link, req->msg.tag);
 	left = wait_event_killable_timeout(link->wq, toaster_req_done(req),
 					   link->timeout);
 	spin_lock(&link->lock);
