@@ -256,8 +256,7 @@ int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
 	if (!ret)
 		ret = toaster_link_wait(link, req, flags & TOASTER_REQ_RESOLVE);
 	mutex_unlock(&link->req_mutex);
-	trace_toaster_req_done(link, req, ret,
-			       req->start_ns ? ktime_get_ns() - req->start_ns : 0);
+	trace_toaster_req_done(link, req, ret);
 
 	/* AGAIN is flow control, the caller decides whether to retry. */
 	if (ret && ret != -EAGAIN)

@@ -12,6 +12,7 @@
 #if !defined(_TOASTER_CLIENT_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _TOASTER_CLIENT_TRACE_H
 
+#include <linux/ktime.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 
@@ -54,10 +55,11 @@ TRACE_EVENT(toaster_req_submit,
 		      __entry->tag, __entry->ioctl, __entry->arg,
 		      __entry->length));
 
+/* The latency is read from the clock here, only while the event is on. */
 TRACE_EVENT(toaster_req_done,
 	    TP_PROTO(const struct toaster_link *link,
-		     const struct toaster_req *req, int err, u64 latency_ns),
-	    TP_ARGS(link, req, err, latency_ns),
+		     const struct toaster_req *req, int err),
+	    TP_ARGS(link, req, err),
 	    TP_STRUCT__entry(__array(char, dev, 16)
 			     __field(u8, opcode)
 			     __field(u32, tag)
@@ -72,7 +74,8 @@ TRACE_EVENT(toaster_req_done,
 			   __entry->err = err;
 			   __entry->resp_len = req->resp_len;
 			   __entry->resp_arg = req->resp_arg;
-			   __entry->latency_ns = latency_ns;),
+			   __entry->latency_ns = req->start_ns ?
+				ktime_get_ns() - req->start_ns : 0;),
 	    TP_printk("%s op=%s tag=%u err=%d resp_len=%u resp_arg=%u latency_ns=%llu",
 		      __entry->dev, rio_show_op(__entry->opcode),
 		      __entry->tag, __entry->err, __entry->resp_len,
