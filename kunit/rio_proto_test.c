@@ -30,6 +30,7 @@ static void rio_expect_msg_eq(struct kunit *test, const struct rio_msg *got,
 	KUNIT_EXPECT_EQ(test, got->ioctl, want->ioctl);
 	KUNIT_EXPECT_EQ(test, got->arg, want->arg);
 	KUNIT_EXPECT_EQ(test, got->length, want->length);
+	KUNIT_EXPECT_EQ(test, got->room, want->room);
 }
 
 /* ---- wire layout ---- */
@@ -46,7 +47,7 @@ static void rio_hdr_layout_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hdr, ioctl), 16);
 	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hdr, arg), 20);
 	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hdr, length), 24);
-	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hdr, reserved), 28);
+	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hdr, room), 28);
 
 	KUNIT_EXPECT_EQ(test, sizeof(struct rio_hello), 16);
 	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hello, caps), 0);
@@ -65,13 +66,13 @@ static const u8 rio_wire_ioctl_resp[32] = {
 	0x00, 0x00, 0x00, 0x07,		/* ioctl */
 	0x00, 0x00, 0x00, 0x00,		/* arg */
 	0x00, 0x00, 0x00, 0x30,		/* length: 48 */
-	0x00, 0x00, 0x00, 0x00,		/* reserved */
+	0x00, 0x00, 0x10, 0x00,		/* room: 4096 */
 };
 
 static const struct rio_msg rio_wire_ioctl_msg = {
 	.opcode = RIO_OP_IOCTL, .flags = RIO_F_RESPONSE, .tag = T_TAG,
 	.ioctl = TOASTER_IOC_NR_COUNTERS,
-	.length = sizeof(struct toaster_counters),
+	.length = sizeof(struct toaster_counters), .room = 4096,
 };
 
 static void rio_wire_bytes_test(struct kunit *test)
@@ -107,6 +108,9 @@ static const struct rio_frame_case rio_valid_frames[] = {
 	{ "HELLO response OK", RIO_DIR_RESPONSE,
 	  { .opcode = RIO_OP_HELLO, .flags = RIO_F_RESPONSE, .tag = T_TAG,
 	    .length = sizeof(struct rio_hello) } },
+	{ "HELLO response with the slot's room", RIO_DIR_RESPONSE,
+	  { .opcode = RIO_OP_HELLO, .flags = RIO_F_RESPONSE, .tag = T_TAG,
+	    .length = sizeof(struct rio_hello), .room = 0x80000000 } },
 	{ "HELLO response BUSY", RIO_DIR_RESPONSE,
 	  { .opcode = RIO_OP_HELLO, .flags = RIO_F_RESPONSE, .tag = T_TAG,
 	    .status = RIO_S_BUSY } },
@@ -203,7 +207,7 @@ static void rio_roundtrip_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, be32_to_cpu(hdr.ioctl), c->msg.ioctl);
 	KUNIT_EXPECT_EQ(test, be32_to_cpu(hdr.arg), c->msg.arg);
 	KUNIT_EXPECT_EQ(test, be32_to_cpu(hdr.length), c->msg.length);
-	KUNIT_EXPECT_EQ(test, be32_to_cpu(hdr.reserved), 0);
+	KUNIT_EXPECT_EQ(test, be32_to_cpu(hdr.room), c->msg.room);
 
 	memset(&out, 0xa5, sizeof(out));
 	bad = rio_decode(&hdr, c->dir, &out);
@@ -249,12 +253,11 @@ struct rio_bad_case {
 	u32 magic;		/* if not 0: replaces RIO_MAGIC */
 	bool set_version;
 	u8 version;		/* replaces RIO_VERSION if set_version */
-	u32 reserved;		/* written to the reserved field */
 	int bad;		/* expected enum rio_bad */
 };
 
 static const struct rio_bad_case rio_bad_cases[] = {
-	/* Magic, version, opcode, flags, reserved: checked first. */
+	/* Magic, version, opcode, flags, room: checked first. */
 	{ .desc = "bad magic", .dir = RIO_DIR_REQUEST,
 	  .msg = { .opcode = RIO_OP_PING, .tag = 1 },
 	  .magic = RIO_MAGIC + 1, .bad = RIO_BAD_MAGIC },
@@ -285,12 +288,13 @@ static const struct rio_bad_case rio_bad_cases[] = {
 	  .msg = { .opcode = RIO_OP_PING, .flags = RIO_F_RESPONSE | 0x8000,
 		   .tag = 1 },
 	  .bad = RIO_BAD_FLAGS },
-	{ .desc = "reserved not zero in request", .dir = RIO_DIR_REQUEST,
-	  .msg = { .opcode = RIO_OP_PING, .tag = 1 },
-	  .reserved = 1, .bad = RIO_BAD_RESERVED },
-	{ .desc = "reserved not zero in response", .dir = RIO_DIR_RESPONSE,
-	  .msg = { .opcode = RIO_OP_PING, .flags = RIO_F_RESPONSE, .tag = 1 },
-	  .reserved = 0x80000000, .bad = RIO_BAD_RESERVED },
+	{ .desc = "room in a request", .dir = RIO_DIR_REQUEST,
+	  .msg = { .opcode = RIO_OP_PING, .tag = 1, .room = 1 },
+	  .bad = RIO_BAD_ROOM },
+	{ .desc = "room in a WRITE request", .dir = RIO_DIR_REQUEST,
+	  .msg = { .opcode = RIO_OP_WRITE, .tag = 1, .length = 1,
+		   .room = 0x80000000 },
+	  .bad = RIO_BAD_ROOM },
 
 	/* Direction. */
 	{ .desc = "response flag in a request", .dir = RIO_DIR_REQUEST,
@@ -556,7 +560,6 @@ static void rio_decode_reject_test(struct kunit *test)
 		hdr.magic = cpu_to_be32(c->magic);
 	if (c->set_version)
 		hdr.version = c->version;
-	hdr.reserved = cpu_to_be32(c->reserved);
 
 	memset(&out, 0xa5, sizeof(out));
 	bad = rio_decode(&hdr, c->dir, &out);

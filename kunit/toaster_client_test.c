@@ -33,6 +33,7 @@
  * @reply_arg: its arg
  * @reply_len: its payload length
  * @reply_payload: its payload
+ * @reply_room: its room (RIO_CAP_CREDIT)
  * @reply_ret: what toaster_link_frame() returned for it
  */
 struct fake_xport {
@@ -47,6 +48,7 @@ struct fake_xport {
 	u32 reply_arg;
 	u32 reply_len;
 	u8 reply_payload[64];
+	u32 reply_room;
 	int reply_ret;
 };
 
@@ -54,6 +56,7 @@ struct tc_ctx {
 	struct toaster_dev dev;
 	struct toaster_link *link;
 	struct fake_xport fx;
+	u32 hello_room;		/* room in the answer of tc_hello_case() */
 };
 
 static void fake_abort(struct toaster_link *link, int err)
@@ -93,6 +96,7 @@ static int fake_send(struct toaster_link *link, const struct rio_msg *msg,
 			.ioctl = msg->ioctl,
 			.arg = fx->reply_arg,
 			.length = fx->reply_len,
+			.room = fx->reply_room,
 		};
 
 		fx->reply_ret = toaster_link_frame(link, &r, fx->reply_payload);
@@ -758,6 +762,16 @@ static void tc_notify_poll(struct kunit *test)
 			TC_MASK(EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM));
 }
 
+static u32 tc_credit(struct toaster_link *link)
+{
+	u32 credit;
+
+	spin_lock_bh(&link->lock);
+	credit = toaster_link_credit(link);
+	spin_unlock_bh(&link->lock);
+	return credit;
+}
+
 /* A new connecting link whose HELLO is answered @status with @info. */
 static int tc_hello_case(struct kunit *test, u32 status,
 			 const struct rio_hello_info *info)
@@ -767,6 +781,7 @@ static int tc_hello_case(struct kunit *test, u32 status,
 
 	ctx->fx.autoreply = true;
 	ctx->fx.reply_status = status;
+	ctx->fx.reply_room = ctx->hello_room;
 	ctx->fx.reply_len = info ? sizeof(struct rio_hello) : 0;
 	if (info)
 		rio_hello_encode((struct rio_hello *)ctx->fx.reply_payload,
@@ -800,7 +815,7 @@ static void tc_hello(struct kunit *test)
 			(u32)sizeof(struct rio_hello));
 	KUNIT_EXPECT_EQ(test, rio_hello_decode((struct rio_hello *)ctx->fx.payload,
 					       &sent), 0);
-	KUNIT_EXPECT_EQ(test, sent.caps, RIO_CAP_NOTIFY);
+	KUNIT_EXPECT_EQ(test, sent.caps, RIO_CAP_NOTIFY | RIO_CAP_CREDIT);
 	KUNIT_EXPECT_EQ(test, sent.max_payload, RIO_MAX_PAYLOAD);
 	KUNIT_EXPECT_EQ(test, sent.max_inflight, 1U);
 	KUNIT_EXPECT_EQ(test, sent.wait_ms, 2500U);
@@ -820,10 +835,189 @@ static void tc_hello(struct kunit *test)
 	info.wait_ms = 2501;
 	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_OK, &info), -EPROTO);
 
-	/* An invalid HELLO payload is a protocol error. */
+	/* The write credit: granted, and room enough in flight. */
 	info.wait_ms = 100;
+	KUNIT_EXPECT_FALSE(test, ctx->link->credit);
+	info.caps = RIO_CAP_NOTIFY | RIO_CAP_CREDIT;
+	info.max_inflight = 16;
+	ctx->hello_room = 4000;
+	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_OK, &info), 0);
+	KUNIT_EXPECT_TRUE(test, ctx->link->credit);
+	KUNIT_EXPECT_EQ(test, tc_credit(ctx->link), 4000U);
+	/* Room reported without the grant is a protocol error. */
+	info.caps = RIO_CAP_NOTIFY;
+	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_OK, &info), -EPROTO);
+	ctx->hello_room = 0;
+
+	/* An invalid HELLO payload is a protocol error. */
 	info.max_payload = 0;
 	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_OK, &info), -EPROTO);
+}
+
+/* The answer to the @i-th frame sent, a WRITE, with @arg bytes taken. */
+static int tc_answer_write(struct tc_ctx *ctx, unsigned int i, u32 status,
+			   u32 arg, u32 room)
+{
+	struct rio_msg r = {
+		.opcode = RIO_OP_WRITE,
+		.flags = RIO_F_RESPONSE,
+		.tag = ctx->fx.sent[i].tag,
+		.status = status,
+		.arg = arg,
+		.room = room,
+	};
+
+	return toaster_link_frame(ctx->link, &r, NULL);
+}
+
+/*
+ * Write-behind: a WRITE the credit covers returns at once; the credit is
+ * the last room reported minus the WRITEs outstanding; what it does not
+ * cover is waited for, and short as the server says.
+ */
+static void tc_write_behind(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	char __user *ubuf = (char __user *)tc_user_buf(test);
+	struct rio_msg w = { .opcode = RIO_OP_WRITE, .length = 1 };
+	struct toaster_req req;
+	struct rio_msg r;
+
+	KUNIT_EXPECT_EQ(test, tc_credit(link), 0U);	/* not granted */
+	link->credit = true;
+	link->room = 100;
+	KUNIT_EXPECT_EQ(test, tc_credit(link), 100U);
+
+	/* Nobody answers: write() returns anyway, the bytes are counted. */
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 60, false), 60);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 1U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].opcode, RIO_OP_WRITE);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].length, 60U);
+	KUNIT_EXPECT_EQ(test, link->behind, 1U);
+	KUNIT_EXPECT_EQ(test, tc_credit(link), 40U);
+
+	/* 50 > 40: sent as a WRITE that is waited for. */
+	ctx->fx.autoreply = true;
+	ctx->fx.reply_arg = 50;
+	ctx->fx.reply_room = 10;	/* after it, with the 60 still queued */
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 50, false), 50);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].length, 50U);
+	KUNIT_EXPECT_EQ(test, tc_credit(link), 0U);	/* 10 - 60 */
+	ctx->fx.autoreply = false;
+
+	/* The write-behind is answered: its room is the credit again. */
+	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 0, RIO_S_OK, 60, 10), 0);
+	KUNIT_EXPECT_EQ(test, link->behind, 0U);
+	KUNIT_EXPECT_EQ(test, tc_credit(link), 10U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.bytes_out), 110);
+	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), 0);
+
+	/* A capacity change in flight: no credit until it is answered. */
+	link->room = 1000;
+	memset(&req, 0, sizeof(req));
+	req.msg.opcode = RIO_OP_IOCTL;
+	req.msg.ioctl = TOASTER_IOC_NR_SET_CAPACITY;
+	req.msg.length = 4;
+	req.payload = kvzalloc(4, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
+	KUNIT_EXPECT_EQ(test, tc_credit(link), 0U);
+	KUNIT_EXPECT_EQ(test, toaster_link_submit_behind(link, &w, NULL),
+			-ENOSPC);
+
+	/* At most TOASTER_MAX_BEHIND in flight. */
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &req));
+	r = tc_resp(&req, RIO_S_CANCELED, 0, 0);
+	r.room = 1000;
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, tc_credit(link), 1000U);
+	ctx->fx.nsent = 0;
+	while (ctx->fx.nsent < TOASTER_MAX_BEHIND)
+		KUNIT_ASSERT_EQ(test, toaster_link_write(link, ubuf, 1, true),
+				1);
+	KUNIT_EXPECT_EQ(test, link->behind, TOASTER_MAX_BEHIND);
+	KUNIT_EXPECT_EQ(test, tc_credit(link), 1000U - TOASTER_MAX_BEHIND);
+	KUNIT_EXPECT_EQ(test, toaster_link_submit_behind(link, &w, NULL),
+			-ENOSPC);
+}
+
+/* A failed write-behind is reported once, by the next call. */
+static void tc_write_behind_errors(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	char __user *ubuf = (char __user *)tc_user_buf(test);
+
+	link->credit = true;
+	link->room = 100;
+
+	/* Taken short, though the credit promised room: data lost. */
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 30, false), 30);
+	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 0, RIO_S_OK, 10, 90), 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), -EIO);
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 1, RIO_S_OK, 5, 85), 0);
+
+	/* Refused: reported by the next read, ioctl or fsync just as well. */
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 2, RIO_S_NOMEM, 0, 85), 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, 5, false), -EIO);
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 3, RIO_S_AGAIN, 0, 85), 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), -EIO);
+	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.bytes_out), 15);
+
+	/* Unanswered when the connection dies: close() says -EIO. */
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	fake_abort(link, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, link->behind, 0U);
+	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), -EIO);
+	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), 0);
+
+	/* Never answered at all: fsync() gives up after the timeout. */
+	link = tc_new_link(test, ctx, 100);
+	link->state = TOASTER_LINK_UP;
+	link->credit = true;
+	link->room = 100;
+	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), -EIO);
+	KUNIT_EXPECT_EQ(test, ctx->fx.abort_err, -ETIMEDOUT);
+}
+
+/* Toast is received straight into rbuf, and only the toast of a READ. */
+static void tc_rx_buf(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	struct toaster_req req, ping;
+	struct rio_msg r;
+
+	tc_read(link, &req, 100);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
+	tc_ping(&ping);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &ping), 0);
+
+	r = tc_resp(&req, RIO_S_OK, 0, 100);
+	KUNIT_EXPECT_PTR_EQ(test, toaster_link_rx_buf(link, &r),
+			    (void *)link->rbuf);
+	r.length = 101;			/* more than asked: not there */
+	KUNIT_EXPECT_NULL(test, toaster_link_rx_buf(link, &r));
+	r = tc_resp(&ping, RIO_S_OK, 0, 0);
+	KUNIT_EXPECT_NULL(test, toaster_link_rx_buf(link, &r));
+	r.opcode = RIO_OP_READ;		/* a READ answer to a PING's tag */
+	r.length = 10;
+	KUNIT_EXPECT_NULL(test, toaster_link_rx_buf(link, &r));
+
+	/* Cancelled, its toast still goes there: it is the stash. */
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &req));
+	r = tc_resp(&req, RIO_S_OK, 0, 3);
+	KUNIT_EXPECT_PTR_EQ(test, toaster_link_rx_buf(link, &r),
+			    (void *)link->rbuf);
+	memcpy(link->rbuf, "abc", 3);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, link->rbuf), 0);
+	KUNIT_EXPECT_EQ(test, link->stash_len, 3U);
+	KUNIT_EXPECT_MEMEQ(test, link->rbuf, "abc", 3);
 }
 
 /*
@@ -1144,6 +1338,9 @@ static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_table_full),
 	KUNIT_CASE(tc_notify_poll),
 	KUNIT_CASE(tc_hello),
+	KUNIT_CASE(tc_write_behind),
+	KUNIT_CASE(tc_write_behind_errors),
+	KUNIT_CASE(tc_rx_buf),
 	KUNIT_CASE(tc_connect_in_background),
 	KUNIT_CASE(tc_nonblock_never_waits),
 	KUNIT_CASE(tc_signal_ioctl_resolves),

@@ -409,7 +409,7 @@ static void srv_ioctls(struct kunit *test)
 /* Malformed frames: each closes its own connection and nothing else. */
 enum srv_bad_kind {
 	BAD_MAGIC, BAD_VERSION, BAD_OPCODE, BAD_LENGTH, BAD_RESPONSE_FLAG,
-	BAD_NOTIFY, BAD_RESERVED, BAD_BEFORE_HELLO,
+	BAD_NOTIFY, BAD_ROOM, BAD_BEFORE_HELLO,
 };
 
 struct srv_bad_case {
@@ -424,7 +424,7 @@ static const struct srv_bad_case srv_bad_cases[] = {
 	{ "length over maximum", BAD_LENGTH },
 	{ "response flag in a request", BAD_RESPONSE_FLAG },
 	{ "response-only opcode", BAD_NOTIFY },
-	{ "reserved not zero", BAD_RESERVED },
+	{ "room in a request", BAD_ROOM },
 	{ "ping before hello", BAD_BEFORE_HELLO },
 };
 
@@ -450,8 +450,8 @@ static void srv_bad_mangle(enum srv_bad_kind kind, struct rio_hdr *h)
 		h->opcode = RIO_OP_NOTIFY;
 		h->tag = 0;
 		break;
-	case BAD_RESERVED:
-		h->reserved = cpu_to_be32(1);
+	case BAD_ROOM:
+		h->room = cpu_to_be32(1);
 		break;
 	case BAD_BEFORE_HELLO:
 		break;

@@ -33,7 +33,9 @@
  * @ioctl: IOCTL command number (_IOC_NR of the uapi command), else 0
  * @arg: opcode-specific argument, see docs/protocol.md
  * @length: payload bytes following the header
- * @reserved: 0
+ * @room: 0 in requests; in responses to a client granted RIO_CAP_CREDIT,
+ *	the free bytes in the toaster's slot just after the request ran (the
+ *	client's write credit, see docs/protocol.md), else 0
  */
 struct rio_hdr {
 	__be32 magic;
@@ -45,7 +47,7 @@ struct rio_hdr {
 	__be32 ioctl;
 	__be32 arg;
 	__be32 length;
-	__be32 reserved;
+	__be32 room;
 };
 
 enum rio_opcode {
@@ -71,7 +73,8 @@ enum rio_opcode {
 
 /* HELLO capabilities */
 #define RIO_CAP_NOTIFY	0x0001	/* the server sends NOTIFY frames */
-#define RIO_CAP_MASK	RIO_CAP_NOTIFY
+#define RIO_CAP_CREDIT	0x0002	/* responses carry the slot's room */
+#define RIO_CAP_MASK	(RIO_CAP_NOTIFY | RIO_CAP_CREDIT)
 
 /**
  * struct rio_hello - HELLO payload, both directions (16 bytes)
@@ -126,7 +129,7 @@ enum rio_bad {
 	RIO_BAD_LENGTH,
 	RIO_BAD_ARG,
 	RIO_BAD_IOCTL,
-	RIO_BAD_RESERVED,
+	RIO_BAD_ROOM,		/* room set in a request */
 	RIO_BAD_MISMATCH,	/* response does not fit its request */
 	RIO_BAD_MAX
 };
@@ -140,6 +143,7 @@ enum rio_bad {
  * @ioctl: IOCTL command number
  * @arg: opcode-specific argument
  * @length: payload bytes following the header
+ * @room: free room of the slot, in responses (see struct rio_hdr)
  */
 struct rio_msg {
 	__u8 opcode;
@@ -149,6 +153,7 @@ struct rio_msg {
 	__u32 ioctl;
 	__u32 arg;
 	__u32 length;
+	__u32 room;
 };
 
 void rio_encode(struct rio_hdr *hdr, const struct rio_msg *msg);

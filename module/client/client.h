@@ -30,8 +30,13 @@
 struct net;
 struct toaster_link;
 
-/* Outstanding tags per link: the one request in flight plus cancelled ones */
+/*
+ * Outstanding tags per link: write-behind WRITEs, the one request that is
+ * waited for, and cancelled requests not answered yet.
+ */
 #define TOASTER_MAX_TAGS	16
+/* Write-behind WRITEs in flight at most (the server queues 16 requests). */
+#define TOASTER_MAX_BEHIND	8
 
 /**
  * enum toaster_dev_state - what sysfs "state" shows
@@ -170,11 +175,15 @@ struct toaster_req {
  * struct toaster_slot - an outstanding tag
  * @msg: the request as sent; @msg.tag == 0: the slot is free
  * @req: its waiter, NULL once the request was cancelled: its response is
- *	then dropped (or stashed, for a READ) when it arrives
+ *	then dropped (or stashed, for a READ) when it arrives; NULL for a
+ *	write-behind WRITE too
+ * @behind: a write-behind WRITE: write() has returned, the answer is
+ *	checked by the receive work (an error goes to toaster_link.wb_err)
  */
 struct toaster_slot {
 	struct rio_msg msg;
 	struct toaster_req *req;
+	bool behind;
 };
 
 /**
@@ -189,11 +198,14 @@ struct toaster_slot {
  * @connect_work: aborts the link at @deadline if it is not up by then
  * @max_payload: largest frame payload the server accepts (from HELLO)
  * @notify: the server sends NOTIFY frames, @ready is meaningful
+ * @credit: the server reports its slot's room in every answer
+ *	(RIO_CAP_CREDIT): write() may return before the WRITE is answered
  * @req_mutex: one request in flight: held from submit to completion
  * @read_mutex: serializes read(); owns @rbuf while no READ is outstanding
  * @lock: spinlock, protects @state, @err, @connect_err, @slots,
- *	@next_tag, @ready, @read_cancelled, @stash_off, @stash_len, @stash_gen
- *	and the completion fields of every struct toaster_req in @slots
+ *	@next_tag, @ready, @read_cancelled, @stash_off, @stash_len, @stash_gen,
+ *	@room, @behind, @wb_err and the completion fields of every struct
+ *	toaster_req in @slots
  * @state: enum toaster_link_state; written under @lock with WRITE_ONCE
  * @err: the first error of the connection
  * @connect_err: why the link never came up (0 once it did): reported by
@@ -209,6 +221,11 @@ struct toaster_slot {
  * @stash_len: bytes of toast that arrived for a cancelled READ; read() returns
  *	them before asking the server for more
  * @stash_gen: bumped when POP or RESET throws the stash away
+ * @room: the room the server reported in its last answer; minus the
+ *	WRITEs still outstanding, what a write-behind may use
+ * @behind: write-behind WRITEs outstanding; READ_ONCE in wait conditions
+ * @wb_err: a write-behind WRITE failed (-EIO): reported, once, by the next
+ *	read, write, ioctl, fsync or close of the file
  * @hello: the HELLO request, outstanding while connecting
  * @hello_resp: its answer's payload
  * @hello_wait_ms: the wait_ms the HELLO asked for
@@ -227,6 +244,7 @@ struct toaster_link {
 	struct delayed_work connect_work;
 	u32 max_payload;
 	bool notify;
+	bool credit;
 
 	struct mutex req_mutex;		/* one request in flight */
 	struct mutex read_mutex;	/* one read(); owns rbuf */
@@ -243,6 +261,9 @@ struct toaster_link {
 	u32 stash_off;
 	u32 stash_len;
 	u32 stash_gen;
+	u32 room;
+	unsigned int behind;
+	int wb_err;
 
 	struct toaster_req hello;
 	struct rio_hello hello_resp;
@@ -267,6 +288,9 @@ void toaster_link_set_state(struct toaster_link *link,
 int toaster_link_wait_up(struct toaster_link *link, bool nonblock);
 int toaster_slot_get(struct toaster_link *link, struct toaster_req *req);
 void toaster_slot_free(struct toaster_slot *slot);
+u32 toaster_link_credit(struct toaster_link *link);
+void *toaster_link_rx_buf(struct toaster_link *link, const struct rio_msg *msg);
+int toaster_link_take_wb_err(struct toaster_link *link);
 
 /* request.c */
 int toaster_link_submit(struct toaster_link *link, struct toaster_req *req);
@@ -275,6 +299,9 @@ int toaster_link_wait(struct toaster_link *link, struct toaster_req *req,
 bool toaster_link_cancel(struct toaster_link *link, struct toaster_req *req);
 int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
 			 unsigned int flags);
+int toaster_link_submit_behind(struct toaster_link *link, struct rio_msg *msg,
+			       void *payload);
+int toaster_link_sync(struct toaster_link *link);
 
 /* connect.c */
 int toaster_link_hello_start(struct toaster_link *link, unsigned int wait_ms);

@@ -48,7 +48,7 @@
 int toaster_link_hello_start(struct toaster_link *link, unsigned int wait_ms)
 {
 	struct rio_hello_info info = {
-		.caps = RIO_CAP_NOTIFY,
+		.caps = RIO_CAP_NOTIFY | RIO_CAP_CREDIT,
 		.max_payload = RIO_MAX_PAYLOAD,
 		.max_inflight = 1,
 		.wait_ms = max(wait_ms, 1U),
@@ -105,6 +105,9 @@ int toaster_link_hello_done(struct toaster_link *link)
 	/* Parking longer than asked would run into our request timeout. */
 	if (!bad && info.wait_ms > link->hello_wait_ms)
 		bad = RIO_BAD_ARG;
+	/* Room is only reported to a client granted the write credit. */
+	if (!bad && link->room && !(info.caps & RIO_CAP_CREDIT))
+		bad = RIO_BAD_ROOM;
 	if (bad) {
 		pr_warn_ratelimited("%s: invalid HELLO answer: %s\n",
 				    link->dev->name, rio_bad_str(bad));
@@ -113,6 +116,9 @@ int toaster_link_hello_done(struct toaster_link *link)
 	}
 	link->max_payload = min(info.max_payload, RIO_MAX_PAYLOAD);
 	link->notify = info.caps & RIO_CAP_NOTIFY;
+	/* Write-behind needs room for a waited-for request and cancels. */
+	link->credit = (info.caps & RIO_CAP_CREDIT) &&
+		       info.max_inflight >= TOASTER_MAX_BEHIND + 2;
 	link->connect_err = 0;
 	toaster_link_set_state(link, TOASTER_LINK_UP, 0);
 	WRITE_ONCE(link->dev->state, TOASTER_CONNECTED);
@@ -149,9 +155,17 @@ static void toaster_conn_dead(struct rio_conn *conn, int err)
 	toaster_link_dead(conn->priv, err);
 }
 
+static void *toaster_conn_rx_buf(struct rio_conn *conn,
+				 const struct rio_msg *msg)
+{
+	return toaster_link_rx_buf(conn->priv, msg);
+}
+
 static const struct rio_conn_ops toaster_conn_ops = {
 	.frame = toaster_conn_frame,
 	.dead = toaster_conn_dead,
+	.rx_buf = toaster_conn_rx_buf,
+	.atomic_rx = true,
 };
 
 /**
@@ -237,10 +251,10 @@ void toaster_disconnect(struct toaster_link *link)
 
 	cancel_delayed_work_sync(&link->connect_work);
 	/* The server closes after BYE: not worth a log line. */
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	if (link->state != TOASTER_LINK_DEAD)
 		toaster_link_set_state(link, TOASTER_LINK_CLOSING, 0);
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 	link->xops->send(link, &bye, NULL);	/* -ENOTCONN if dead: fine */
 	rio_conn_close(link->xpriv);
 	put_net(link->net);

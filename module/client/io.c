@@ -44,11 +44,11 @@ static ssize_t toaster_read_stash(struct toaster_link *link, char __user *buf,
 	size_t n, left;
 	u32 off, gen;
 
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	n = min_t(size_t, count, link->stash_len);
 	off = link->stash_off;
 	gen = link->stash_gen;
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 	if (!n)
 		return 0;
 
@@ -58,12 +58,12 @@ static ssize_t toaster_read_stash(struct toaster_link *link, char __user *buf,
 		return -EFAULT;
 	n -= left;
 
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	if (link->stash_gen == gen) {	/* not discarded meanwhile */
 		link->stash_off += n;
 		link->stash_len -= n;
 	}
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 	return n;
 }
 
@@ -90,10 +90,10 @@ static ssize_t toaster_read_once(struct toaster_link *link, char __user *buf,
 	left = copy_to_user(buf, link->rbuf, req.resp_len);
 	if (left) {
 		/* Keep what did not reach the user: no toast is lost. */
-		spin_lock(&link->lock);
+		spin_lock_bh(&link->lock);
 		link->stash_off = req.resp_len - left;
 		link->stash_len = left;
-		spin_unlock(&link->lock);
+		spin_unlock_bh(&link->lock);
 		if (left == req.resp_len)
 			return -EFAULT;
 	}
@@ -149,6 +149,9 @@ ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 
 	if (!count)
 		return 0;
+	ret = toaster_link_take_wb_err(link);
+	if (ret)
+		return ret;
 	/* A blocking reader may hold read_mutex until toast is ready. */
 	if (nonblock) {
 		if (!mutex_trylock(&link->read_mutex))
@@ -198,14 +201,17 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_read);
  *	another call
  *
  * The bytes go out in WRITE frames of at most the server's max_payload.
- * While blocking and nothing was accepted yet, a WRITE answered with AGAIN
- * is sent again. A signal cancels the WRITE in flight; the server's answer
- * tells how much of it was taken anyway.
+ * A frame the write credit covers is sent behind: counted as written at
+ * once, its answer checked later (request.c). Any other frame is waited
+ * for: while blocking and nothing was accepted yet, a WRITE answered with
+ * AGAIN is sent again; a signal cancels the WRITE in flight, and the
+ * server's answer tells how much of it was taken anyway. So short writes
+ * and EAGAIN are exactly what the server did.
  *
  * Return: bytes accepted (possibly fewer than @count), or a negative errno
  * when none were: -EAGAIN, the reason the link never came up, -ENOTCONN,
  * -ERESTARTSYS, -ETIMEDOUT, -ECONNRESET, -EFAULT, -ENOMEM, the server's
- * refusal.
+ * refusal, -EIO (an earlier write-behind failed).
  */
 ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 			   size_t count, bool nonblock)
@@ -214,6 +220,9 @@ ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 	size_t done = 0;
 	int ret;
 
+	ret = toaster_link_take_wb_err(link);
+	if (ret)
+		return ret;
 	ret = toaster_link_wait_up(link, nonblock);
 	if (ret)
 		return ret;
@@ -241,6 +250,14 @@ ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 		req.msg.opcode = RIO_OP_WRITE;
 		req.msg.flags = nonblock ? RIO_F_NONBLOCK : 0;
 		req.msg.length = n;
+		ret = toaster_link_submit_behind(link, &req.msg, p);
+		if (!ret) {
+			done += n;
+			continue;
+		}
+		if (ret != -ENOSPC)
+			break;
+
 		req.payload = p;
 		ret = toaster_link_request(link, &req, flags);
 		if (ret == -EAGAIN && !nonblock && !done) {
@@ -267,8 +284,11 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_write);
  * Nothing while connecting (pollers are woken when the link comes up or
  * fails); EPOLLIN with stashed toast or when the last NOTIFY said
  * RIO_READY_IN, EPOLLOUT when it said RIO_READY_OUT, EPOLLHUP | EPOLLERR
- * once the connection is dead. A server without RIO_CAP_NOTIFY is always
- * "ready": the caller finds out with O_NONBLOCK.
+ * once the connection is dead. While write-behind WRITEs are unanswered
+ * the last NOTIFY is older than the caller's own writes: nothing is
+ * reported from it until they are answered (pollers are woken then). A
+ * server without RIO_CAP_NOTIFY is always "ready": the caller finds out
+ * with O_NONBLOCK.
  *
  * Return: the poll mask.
  */
@@ -276,13 +296,15 @@ __poll_t toaster_link_poll_mask(struct toaster_link *link)
 {
 	__poll_t mask = 0;
 
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	if (link->stash_len)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	switch (link->state) {
 	case TOASTER_LINK_CONNECTING:
 		break;
 	case TOASTER_LINK_UP:
+		if (link->behind)
+			break;
 		if (!link->notify) {
 			mask |= EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
 			break;
@@ -295,7 +317,7 @@ __poll_t toaster_link_poll_mask(struct toaster_link *link)
 	default:
 		mask |= EPOLLHUP | EPOLLERR;
 	}
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 	return mask;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_poll_mask);

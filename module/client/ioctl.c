@@ -178,7 +178,7 @@ static long toaster_ioctl_remote(struct toaster_link *link, unsigned int cmd,
  *
  * Return: 0 or a negative errno: -ENOTTY for an unknown command, -EINVAL
  * for a value out of range, the server's refusal, a request error, the
- * reason the link never came up, -EAGAIN.
+ * reason the link never came up, -EAGAIN, -EIO (a write-behind failed).
  */
 long toaster_link_ioctl(struct toaster_link *link, unsigned int cmd,
 			void __user *argp, bool nonblock)
@@ -189,6 +189,9 @@ long toaster_link_ioctl(struct toaster_link *link, unsigned int cmd,
 		return toaster_ioctl_stats(link->dev, argp);
 	if (!toaster_ioctl_known(cmd))
 		return -ENOTTY;		/* at once, whatever the link does */
+	ret = toaster_link_take_wb_err(link);
+	if (ret)
+		return ret;
 	ret = toaster_link_wait_up(link, nonblock);
 	if (ret)
 		return ret;

@@ -14,9 +14,11 @@
  *    wait for the link to come up, submit a request and sleep until it
  *    completes, bounded by the link's timeout, interruptible by signals
  *    (request.c, io.c, ioctl.c);
- *  - toaster_link_frame(): the connection's receive work (process context,
- *    never concurrent with itself): matches an answer to its slot, copies
- *    the payload, completes the request and wakes its waiter;
+ *  - toaster_link_frame(): where the answer arrives, in sk_data_ready
+ *    (softirq) or the connection's receive work, never concurrent with
+ *    itself and never sleeping: matches an answer to its slot, copies the
+ *    payload (a READ's toast is already in place, toaster_link_rx_buf()),
+ *    completes the request and wakes its waiter: one wakeup per answer;
  *  - toaster_link_dead(): called once by the transport when the connection
  *    fails, from whatever context saw it (receive work, a sender, an
  *    abort); it does not sleep: it fails every outstanding request with
@@ -28,7 +30,8 @@
  *    calls only try it;
  *  - toaster_link.read_mutex: one read() at a time; whoever holds it owns
  *    toaster_link.rbuf while no READ is outstanding;
- *  - toaster_link.lock (spinlock, process context only): the state, the tag
+ *  - toaster_link.lock (spinlock, taken with bottom halves off: answers
+ *    are handled in softirq context): the state, the tag
  *    table, the readiness mask, the stash and the completion fields of the
  *    requests in the table. Never held while calling the transport, which
  *    may call back into toaster_link_dead().
@@ -105,14 +108,14 @@ static void toaster_link_connect_expired(struct toaster_link *link)
 {
 	bool expired;
 
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	expired = link->state == TOASTER_LINK_CONNECTING;
 	if (expired) {
 		link->connect_err = -ETIMEDOUT;
 		toaster_link_set_state(link, TOASTER_LINK_RESETTING,
 				       -ETIMEDOUT);
 	}
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 	if (!expired)
 		return;
 
@@ -198,7 +201,7 @@ int toaster_link_status(struct toaster_link *link)
 {
 	int ret;
 
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	switch (link->state) {
 	case TOASTER_LINK_UP:
 		ret = 0;
@@ -209,7 +212,7 @@ int toaster_link_status(struct toaster_link *link)
 	default:
 		ret = link->connect_err ?: -ENOTCONN;
 	}
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_status);
@@ -303,7 +306,103 @@ void toaster_slot_free(struct toaster_slot *slot)
 {
 	memset(&slot->msg, 0, sizeof(slot->msg));
 	slot->req = NULL;
+	slot->behind = false;
 }
+
+/* Does this request change the slot's capacity (SET_CAPACITY, RESET)? */
+static bool toaster_changes_capacity(const struct rio_msg *msg)
+{
+	return msg->opcode == RIO_OP_IOCTL &&
+	       (msg->ioctl == TOASTER_IOC_NR_SET_CAPACITY ||
+		msg->ioctl == TOASTER_IOC_NR_RESET);
+}
+
+/**
+ * toaster_link_credit() - bytes a WRITE may carry and surely be taken whole
+ * @link: link, lock held
+ *
+ * The server runs requests in order and reports, in each answer, its
+ * slot's room just after that request. Any WRITE still outstanding when an
+ * answer arrives ran after it (its own answer would have come first), so
+ * the room now is at least the last room reported minus what the
+ * outstanding WRITEs carry: READs, POP and cancelled requests only free
+ * room. Only SET_CAPACITY and RESET can shrink it: while one is
+ * outstanding there is no credit.
+ *
+ * Return: the credit in bytes, 0 without RIO_CAP_CREDIT.
+ */
+u32 toaster_link_credit(struct toaster_link *link)
+{
+	u64 out = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&link->lock);
+	if (!link->credit || link->state != TOASTER_LINK_UP)
+		return 0;
+	for (i = 0; i < TOASTER_MAX_TAGS; i++) {
+		const struct rio_msg *m = &link->slots[i].msg;
+
+		if (!m->tag)
+			continue;
+		if (toaster_changes_capacity(m))
+			return 0;
+		if (m->opcode == RIO_OP_WRITE)
+			out += m->length;
+	}
+	return out < link->room ? link->room - out : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_credit);
+
+/**
+ * toaster_link_take_wb_err() - report a failed write-behind, once
+ * @link: link
+ *
+ * Return: 0, or the error of a write-behind WRITE (-EIO), which is cleared.
+ */
+int toaster_link_take_wb_err(struct toaster_link *link)
+{
+	int err;
+
+	if (likely(!READ_ONCE(link->wb_err)))
+		return 0;
+	spin_lock_bh(&link->lock);
+	err = link->wb_err;
+	link->wb_err = 0;
+	spin_unlock_bh(&link->lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_take_wb_err);
+
+/**
+ * toaster_link_rx_buf() - where the payload of an answer is received
+ * @link: link
+ * @msg: a valid header, not yet matched to its request
+ *
+ * The toast of an outstanding READ, live or cancelled, goes straight into
+ * toaster_link.rbuf, which that READ owns until it is answered (a live
+ * READ's caller copies it out; a cancelled READ's toast is the stash):
+ * no copy through the connection's buffer, and no 64 KiB buffer per
+ * connection for it. Anything else is small and goes to the connection's
+ * buffer, then toaster_link_frame() matches and checks it.
+ *
+ * Return: toaster_link.rbuf or NULL.
+ */
+void *toaster_link_rx_buf(struct toaster_link *link, const struct rio_msg *msg)
+{
+	struct toaster_slot *slot;
+	void *buf = NULL;
+
+	if (msg->opcode != RIO_OP_READ || !msg->tag)
+		return NULL;
+	spin_lock_bh(&link->lock);
+	slot = toaster_slot_find(link, msg->tag);
+	if (slot && slot->msg.opcode == RIO_OP_READ &&
+	    msg->length <= slot->msg.arg)
+		buf = link->rbuf;
+	spin_unlock_bh(&link->lock);
+	return buf;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_rx_buf);
 
 /* Did this answer empty the server's slot (POP, RESET)? */
 static bool toaster_answer_empties(const struct toaster_slot *slot,
@@ -324,7 +423,8 @@ static void toaster_stash_late_read(struct toaster_link *link,
 	 * stash holds bytes, so the stash is empty and rbuf is free.
 	 */
 	if (msg->length && !WARN_ON_ONCE(link->stash_len)) {
-		memcpy(link->rbuf, payload, msg->length);
+		if (payload != link->rbuf)	/* see toaster_link_rx_buf() */
+			memcpy(link->rbuf, payload, msg->length);
 		link->stash_off = 0;
 		link->stash_len = msg->length;
 	}
@@ -338,7 +438,7 @@ static int toaster_req_complete(struct toaster_link *link,
 {
 	int ret = 0;
 
-	if (msg->length)
+	if (msg->length && payload != req->resp_buf)
 		memcpy(req->resp_buf, payload, msg->length);
 	req->resp_len = msg->length;
 	req->resp_arg = msg->arg;
@@ -351,21 +451,46 @@ static int toaster_req_complete(struct toaster_link *link,
 	return ret;
 }
 
+/*
+ * Caller holds link->lock: the answer to a write-behind WRITE. write() has
+ * returned already, so the credit promised the bytes would be taken
+ * whole: anything else is data lost, for the next call to report.
+ */
+static void toaster_behind_done(struct toaster_link *link,
+				const struct toaster_slot *slot,
+				const struct rio_msg *msg)
+{
+	WRITE_ONCE(link->behind, link->behind - 1);
+	atomic64_add(msg->arg, &link->dev->stats.bytes_out);
+	if (msg->status == RIO_S_OK && msg->arg == slot->msg.length)
+		return;
+	atomic64_inc(&link->dev->stats.errors);
+	if (!link->wb_err)
+		link->wb_err = -EIO;
+	pr_warn_ratelimited("%s: write-behind of %u bytes: %s, %u taken\n",
+			    link->dev->name, slot->msg.length,
+			    rio_status_str(msg->status), msg->arg);
+}
+
 /**
  * toaster_link_frame() - handle a frame from the server
  * @link: link
  * @msg: validated header (rio_decode() accepted it as a response)
  * @payload: @msg->length bytes, valid during the call only
  *
- * Receive work context. A NOTIFY updates the readiness and wakes pollers.
+ * Softirq or receive work context; does not sleep. A NOTIFY updates the
+ * readiness and wakes pollers.
  * An answer must match an outstanding tag and fit its request
  * (rio_check_reply()): its payload is copied to the waiter and the waiter
  * woken. The answer to a cancelled request is dropped, except for the
  * toast of a cancelled READ, which goes to the stash. A successful POP or
- * RESET throws the stash away: the toast in it was the server's too.
+ * RESET throws the stash away: the toast in it was the server's too. The
+ * answer of a write-behind WRITE is checked here (toaster_link.wb_err).
+ * Every answer carries the slot's room, the write credit.
  *
- * Return: 0; -EPROTO for an answer to an unknown tag, a duplicate answer
- * or an answer that does not fit its request; the HELLO's refusal (e.g.
+ * Return: 0; -EPROTO for an answer to an unknown tag, a duplicate answer,
+ * an answer that does not fit its request or room reported without
+ * RIO_CAP_CREDIT; the HELLO's refusal (e.g.
  * -EBUSY); -ETIMEDOUT while resetting. The caller then aborts the
  * connection.
  */
@@ -378,24 +503,24 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 	int bad, ret = 0;
 
 	if (msg->opcode == RIO_OP_NOTIFY) {
-		spin_lock(&link->lock);
+		spin_lock_bh(&link->lock);
 		link->ready = msg->arg;
-		spin_unlock(&link->lock);
+		spin_unlock_bh(&link->lock);
 		wake_up_interruptible_poll(&link->poll_wq,
 					   EPOLLIN | EPOLLRDNORM |
 					   EPOLLOUT | EPOLLWRNORM);
 		return 0;
 	}
 
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	if (link->state == TOASTER_LINK_RESETTING) {
 		/* Too late: the connection is being reset for a timeout. */
-		spin_unlock(&link->lock);
+		spin_unlock_bh(&link->lock);
 		return -ETIMEDOUT;
 	}
 	slot = msg->tag ? toaster_slot_find(link, msg->tag) : NULL;
 	if (!slot) {
-		spin_unlock(&link->lock);
+		spin_unlock_bh(&link->lock);
 		pr_warn_ratelimited("%s: %s response with unknown tag %u, closing\n",
 				    link->dev->name, rio_op_str(msg->opcode),
 				    msg->tag);
@@ -407,8 +532,11 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 	/* Cannot happen for a valid request; the buffer is what counts. */
 	if (!bad && req && msg->length > req->resp_max)
 		bad = RIO_BAD_MISMATCH;
+	/* Before HELLO's answer, the grant is not known yet. */
+	if (!bad && msg->room && !link->credit && req != &link->hello)
+		bad = RIO_BAD_ROOM;
 	if (bad) {
-		spin_unlock(&link->lock);
+		spin_unlock_bh(&link->lock);
 		pr_warn_ratelimited("%s: %s response, tag %u, status %u, length %u, arg %u: %s, closing\n",
 				    link->dev->name, rio_op_str(msg->opcode),
 				    msg->tag, msg->status, msg->length,
@@ -420,8 +548,13 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 		atomic64_add(msg->length, &link->dev->stats.bytes_in);
 	if (toaster_answer_empties(slot, msg))
 		toaster_link_discard_stash(link);
+	link->room = msg->room;
 
-	if (req) {
+	if (slot->behind) {
+		toaster_behind_done(link, slot, msg);
+		if (!link->behind)	/* the readiness is current again */
+			wake_poll = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	} else if (req) {
 		ret = toaster_req_complete(link, req, msg, payload);
 		if (req == &link->hello)
 			wake_poll = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
@@ -430,7 +563,7 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 		wake_poll = EPOLLIN | EPOLLRDNORM;
 	}
 	toaster_slot_free(slot);
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 
 	wake_up(&link->wq);
 	if (wake_poll)
@@ -446,7 +579,8 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_frame);
  *
  * Called once by the transport. Does not sleep. Every outstanding request
  * fails with -ECONNRESET; later calls fail with the reason the link never
- * came up, or -ENOTCONN. Waiters and pollers are woken, pollers see
+ * came up, or -ENOTCONN; fsync() and close() report -EIO if write-behind
+ * WRITEs were still unanswered. Waiters and pollers are woken, pollers see
  * EPOLLHUP | EPOLLERR.
  */
 void toaster_link_dead(struct toaster_link *link, int err)
@@ -456,7 +590,7 @@ void toaster_link_dead(struct toaster_link *link, int err)
 	unsigned int i;
 	int connect_err;
 
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	was = link->state;
 	if (was == TOASTER_LINK_CONNECTING && !link->connect_err)
 		link->connect_err = err;
@@ -471,11 +605,15 @@ void toaster_link_dead(struct toaster_link *link, int err)
 		}
 		toaster_slot_free(slot);
 	}
+	/* Bytes write() returned for may never have reached the toaster. */
+	if (link->behind && !link->wb_err)
+		link->wb_err = -EIO;
+	WRITE_ONCE(link->behind, 0);
 	WRITE_ONCE(link->read_cancelled, false);
 	link->ready = 0;
 	if (was != TOASTER_LINK_CLOSING)
 		WRITE_ONCE(link->dev->state, TOASTER_DEAD);
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 
 	/* When we closed it, it is not worth a log line. */
 	if (was != TOASTER_LINK_CLOSING && err != -ESHUTDOWN) {

@@ -188,6 +188,18 @@ static ssize_t toaster_write(struct file *file, const char __user *buf,
 				  file->f_flags & O_NONBLOCK);
 }
 
+/* close(): the bytes write() returned for early are the server's by now. */
+static int toaster_flush(struct file *file, fl_owner_t id)
+{
+	return toaster_link_sync(file->private_data);
+}
+
+static int toaster_fsync(struct file *file, loff_t start, loff_t end,
+			 int datasync)
+{
+	return toaster_link_sync(file->private_data);
+}
+
 static __poll_t toaster_poll(struct file *file, poll_table *wait)
 {
 	struct toaster_link *link = file->private_data;
@@ -210,6 +222,8 @@ static const struct file_operations toaster_fops = {
 	.release	= toaster_release,
 	.read		= toaster_read,
 	.write		= toaster_write,
+	.flush		= toaster_flush,
+	.fsync		= toaster_fsync,
 	.poll		= toaster_poll,
 	.unlocked_ioctl	= toaster_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

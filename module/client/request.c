@@ -18,6 +18,12 @@
  * bytes, an ioctl's success), so a restarted syscall never runs it again.
  * CANCELED: it never ran, -ERESTARTSYS restarts it.
  *
+ * Write-behind: a WRITE that the write credit says the server will take
+ * whole (toaster_link_credit()) is sent without waiting: write() returns
+ * at once and the receive work checks the answer. A failure is reported
+ * by the next call, by fsync() and by close() (toaster_link_sync()), as
+ * NFS reports a failed write-behind.
+ *
  * Timeout: a request without an answer in timeout_ms fails with -ETIMEDOUT
  * and the connection is reset (later calls: -ENOTCONN). What the server did
  * is then unknown: a WRITE may have been applied, and toast in a READ
@@ -61,15 +67,15 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 	req->resp_len = 0;
 	req->resp_arg = 0;
 
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	if (link->state != TOASTER_LINK_UP &&
 	    link->state != TOASTER_LINK_CONNECTING) {
-		spin_unlock(&link->lock);
+		spin_unlock_bh(&link->lock);
 		kvfree(payload);
 		return -ENOTCONN;
 	}
 	ret = toaster_slot_get(link, req);
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 	if (ret) {
 		kvfree(payload);
 		pr_warn_ratelimited("%s: %u cancelled requests never answered, resetting the connection\n",
@@ -83,13 +89,13 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 	trace_toaster_req_submit(link, req);
 	ret = link->xops->send(link, &req->msg, payload);
 	if (ret) {
-		spin_lock(&link->lock);
+		spin_lock_bh(&link->lock);
 		if (req->done)		/* the connection died under us */
 			ret = req->err;
 		else if (link->slots[req->slot].req == req)
 			toaster_slot_free(&link->slots[req->slot]);
 		WRITE_ONCE(req->done, true);
-		spin_unlock(&link->lock);
+		spin_unlock_bh(&link->lock);
 	}
 	return ret;
 }
@@ -117,15 +123,15 @@ static void toaster_send_cancel(struct toaster_link *link, u32 tag)
  */
 bool toaster_link_cancel(struct toaster_link *link, struct toaster_req *req)
 {
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	if (req->done) {
-		spin_unlock(&link->lock);
+		spin_unlock_bh(&link->lock);
 		return false;
 	}
 	link->slots[req->slot].req = NULL;
 	if (req->msg.opcode == RIO_OP_READ)
 		WRITE_ONCE(link->read_cancelled, true);
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 
 	toaster_send_cancel(link, req->msg.tag);
 	return true;
@@ -140,7 +146,7 @@ static int toaster_req_timeout(struct toaster_link *link,
 	toaster_slot_free(&link->slots[req->slot]);
 	WRITE_ONCE(req->done, true);
 	toaster_link_set_state(link, TOASTER_LINK_RESETTING, -ETIMEDOUT);
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 
 	atomic64_inc(&link->dev->stats.timeouts);
 	pr_warn_ratelimited("%s: %s got no answer in %u ms, resetting the connection\n",
@@ -168,17 +174,17 @@ static int toaster_req_resolve(struct toaster_link *link,
 	toaster_send_cancel(link, req->msg.tag);
 	left = wait_event_killable_timeout(link->wq, toaster_req_done(req),
 					   link->timeout);
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	if (req->done) {
 		ret = req->err == -ECANCELED ? -ERESTARTSYS : req->err;
-		spin_unlock(&link->lock);
+		spin_unlock_bh(&link->lock);
 		return ret;
 	}
 	if (!left)
 		return toaster_req_timeout(link, req);
 	/* Fatal signal: nobody will look at the outcome. */
 	link->slots[req->slot].req = NULL;
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 	return -EINTR;
 }
 
@@ -205,21 +211,21 @@ int toaster_link_wait(struct toaster_link *link, struct toaster_req *req,
 
 	left = wait_event_interruptible_timeout(link->wq, toaster_req_done(req),
 						link->timeout);
-	spin_lock(&link->lock);
+	spin_lock_bh(&link->lock);
 	if (req->done)
 		goto done;
 	if (!left)
 		return toaster_req_timeout(link, req);
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 
 	if (resolve)
 		return toaster_req_resolve(link, req);
 	if (toaster_link_cancel(link, req))
 		return -ERESTARTSYS;
-	spin_lock(&link->lock);		/* it completed meanwhile */
+	spin_lock_bh(&link->lock);		/* it completed meanwhile */
 done:
 	ret = req->err;
-	spin_unlock(&link->lock);
+	spin_unlock_bh(&link->lock);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_wait);
@@ -264,3 +270,80 @@ int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_request);
+
+/**
+ * toaster_link_submit_behind() - send a WRITE that nobody waits for
+ * @link: link
+ * @msg: the WRITE's header; its tag is assigned here
+ * @payload: @msg->length bytes from kvmalloc(); ownership passes to the
+ *	transport, except on -ENOSPC
+ *
+ * Sent only if the write credit covers it and fewer than
+ * TOASTER_MAX_BEHIND are in flight: the server then takes it whole, and
+ * the caller may report the bytes written. Never waits.
+ *
+ * Return: 0 when sent; -ENOSPC (no credit, or too many in flight: @payload
+ * is still the caller's, to send as a WRITE that is waited for); else a
+ * transport error: the connection is dead.
+ */
+int toaster_link_submit_behind(struct toaster_link *link, struct rio_msg *msg,
+			       void *payload)
+{
+	struct toaster_req tmp = { .msg = *msg };
+	struct toaster_slot *slot;
+
+	spin_lock_bh(&link->lock);
+	if (link->behind >= TOASTER_MAX_BEHIND ||
+	    msg->length > toaster_link_credit(link) ||
+	    toaster_slot_get(link, &tmp)) {
+		spin_unlock_bh(&link->lock);
+		return -ENOSPC;
+	}
+	slot = &link->slots[tmp.slot];
+	slot->req = NULL;
+	slot->behind = true;
+	WRITE_ONCE(link->behind, link->behind + 1);
+	spin_unlock_bh(&link->lock);
+
+	atomic64_inc(&link->dev->stats.requests);
+	tmp.start_ns = ktime_get_ns();
+	trace_toaster_req_submit(link, &tmp);
+	return link->xops->send(link, &tmp.msg, payload);
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_submit_behind);
+
+static bool toaster_behind_none(struct toaster_link *link)
+{
+	return !READ_ONCE(link->behind);
+}
+
+/**
+ * toaster_link_sync() - wait for the write-behind WRITEs, report a failure
+ * @link: link
+ *
+ * For fsync() and close(). Interruptible, bounded by the link's timeout;
+ * a server that does not answer in time gets its connection reset.
+ *
+ * Return: 0 when every byte write() returned for was taken; -EIO if one
+ * was not (or the connection died before it was answered), reported once;
+ * -ERESTARTSYS.
+ */
+int toaster_link_sync(struct toaster_link *link)
+{
+	long left;
+
+	left = wait_event_interruptible_timeout(link->wq,
+						toaster_behind_none(link),
+						link->timeout);
+	if (left < 0)
+		return -ERESTARTSYS;
+	if (!left && !toaster_behind_none(link)) {
+		atomic64_inc(&link->dev->stats.timeouts);
+		pr_warn_ratelimited("%s: write-behind got no answer in %u ms, resetting the connection\n",
+				    link->dev->name,
+				    jiffies_to_msecs(link->timeout));
+		link->xops->abort(link, -ETIMEDOUT);
+	}
+	return toaster_link_take_wb_err(link);
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_sync);

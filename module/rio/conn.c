@@ -2,9 +2,12 @@
 /*
  * RIO connection: socket callbacks, receive state machine, single sender.
  *
- * Contexts: the socket callbacks run in softirq context and only queue
- * work. rx_work reads frames with MSG_DONTWAIT, header then exactly its
- * payload, resuming where it stopped, at most RIO_RX_BUDGET reads per run.
+ * Contexts: the socket callbacks run in softirq context. For a server they
+ * only queue work: rx_work reads frames with MSG_DONTWAIT, header then
+ * exactly its payload, resuming where it stopped, at most RIO_RX_BUDGET
+ * reads per run. A client's frames are parsed where they arrive, in
+ * sk_data_ready, with tcp_read_sock() (rio_conn_ops.atomic_rx): the answer
+ * wakes its waiter with no workqueue in between.
  * Frames are sent inline by rio_conn_send() under tx_mutex (no wakeup on
  * the hot path); when the socket is full the rest waits for write space and
  * tx_work.
@@ -27,7 +30,7 @@
 #include "conn.h"
 #include "trace.h"
 
-#define RIO_RX_BUDGET	64	/* socket reads per rx_work run */
+#define RIO_RX_BUDGET	64	/* socket reads (frames, atomic_rx) per run */
 static size_t rio_tx_size(const struct rio_tx *tx)
 {
 	return sizeof(*tx) + tx->len;
@@ -56,10 +59,18 @@ static void rio_conn_tx_done(struct rio_conn *conn, struct rio_tx *tx)
 		queue_work(conn->wq, &conn->rx_work);
 }
 
-/* Called by rx_work: stop reading while too much waits to be sent. */
+/*
+ * Called by rx_work: stop reading requests while too much waits to be
+ * sent. Only a server throttles: what a client sends are its own
+ * requests, and if it stopped reading answers while its requests wait,
+ * both peers could end up waiting for each other.
+ */
 static bool rio_conn_rx_throttle(struct rio_conn *conn)
 {
 	bool stop;
+
+	if (conn->rx_dir == RIO_DIR_RESPONSE)
+		return false;
 
 	spin_lock(&conn->lock);
 	stop = conn->tx_bytes > RIO_TX_HIGH;
@@ -254,66 +265,192 @@ static int rio_conn_recv(struct rio_conn *conn, void *buf, size_t len)
 	return ret;
 }
 
-/*
- * One step of the receive state machine: read what is missing of the
- * current header or payload. Return: 1 progress, 0 would block, <0 error.
- */
-static int rio_conn_rx_step(struct rio_conn *conn)
+/* Choose where the payload of the header just received goes. */
+static int rio_conn_rx_dst(struct rio_conn *conn, const struct rio_msg *m)
 {
-	struct rio_msg *m = &conn->rx_msg;
-	int ret, bad;
+	u8 *dst = NULL;
 
-	if (!conn->rx_payload) {
-		ret = rio_conn_recv(conn, (u8 *)&conn->rx_hdr + conn->rx_off,
-				    sizeof(conn->rx_hdr) - conn->rx_off);
-		if (ret < 0)
-			return ret == -EAGAIN ? 0 : ret;
-		conn->rx_off += ret;
-		if (conn->rx_off < sizeof(conn->rx_hdr))
-			return 1;
-
-		conn->rx_off = 0;
-		bad = rio_decode(&conn->rx_hdr, conn->rx_dir, m);
-		if (bad) {
-			pr_warn_ratelimited("%s: peer %s: %s (opcode %u flags %#x tag %u length %u), closing\n",
-					    conn->name, conn->peer, rio_bad_str(bad),
-					    m->opcode, m->flags, m->tag,
-					    m->length);
-			return -EPROTO;
-		}
-		if (m->length > conn->rx_max) {
-			pr_warn_ratelimited("%s: peer %s: %s with %u payload bytes, %u allowed now, closing\n",
+	if (conn->ops->rx_buf) {
+		dst = conn->ops->rx_buf(conn, m);
+		if (IS_ERR(dst))
+			return PTR_ERR(dst);
+	}
+	if (!dst) {
+		if (m->length > conn->rx_cap) {
+			pr_warn_ratelimited("%s: peer %s: %s with %u payload bytes, %u allowed here, closing\n",
 					    conn->name, conn->peer,
-					    rio_op_str(m->opcode),
-					    m->length, conn->rx_max);
+					    rio_op_str(m->opcode), m->length,
+					    conn->rx_cap);
 			return -EMSGSIZE;
 		}
+		dst = conn->rx_buf;
+	}
+	conn->rx_dst = dst;
+	return 0;
+}
+
+/* Where the next bytes received go, and how many are wanted there. */
+static u8 *rio_conn_rx_want(struct rio_conn *conn, size_t *n)
+{
+	if (!conn->rx_payload) {
+		*n = sizeof(conn->rx_hdr) - conn->rx_off;
+		return (u8 *)&conn->rx_hdr + conn->rx_off;
+	}
+	*n = conn->rx_msg.length - conn->rx_off;
+	return conn->rx_dst + conn->rx_off;
+}
+
+/* A whole header arrived: validate it before anything else happens. */
+static int rio_conn_rx_hdr(struct rio_conn *conn)
+{
+	struct rio_msg *m = &conn->rx_msg;
+	int bad;
+
+	bad = rio_decode(&conn->rx_hdr, conn->rx_dir, m);
+	if (bad) {
+		pr_warn_ratelimited("%s: peer %s: %s (opcode %u flags %#x tag %u length %u), closing\n",
+				    conn->name, conn->peer, rio_bad_str(bad),
+				    m->opcode, m->flags, m->tag, m->length);
+		return -EPROTO;
+	}
+	if (m->length > conn->rx_max) {
+		pr_warn_ratelimited("%s: peer %s: %s with %u payload bytes, %u allowed now, closing\n",
+				    conn->name, conn->peer, rio_op_str(m->opcode),
+				    m->length, conn->rx_max);
+		return -EMSGSIZE;
+	}
+	return m->length ? rio_conn_rx_dst(conn, m) : 0;
+}
+
+/*
+ * @n bytes arrived where rio_conn_rx_want() said: advance the receive
+ * state machine, header then exactly its payload. Return: 1 when a frame
+ * was handed to the owner, 0 when more bytes are needed, or an error.
+ */
+static int rio_conn_rx_got(struct rio_conn *conn, size_t n)
+{
+	struct rio_msg *m = &conn->rx_msg;
+	int ret;
+
+	conn->rx_off += n;
+	if (!conn->rx_payload) {
+		if (conn->rx_off < sizeof(conn->rx_hdr))
+			return 0;
+		conn->rx_off = 0;
+		ret = rio_conn_rx_hdr(conn);
+		if (ret)
+			return ret;
 		if (m->length) {
 			conn->rx_payload = true;
-			return 1;
+			return 0;
 		}
 	} else {
-		ret = rio_conn_recv(conn, conn->rx_buf + conn->rx_off,
-				    m->length - conn->rx_off);
-		if (ret < 0)
-			return ret == -EAGAIN ? 0 : ret;
-		conn->rx_off += ret;
 		if (conn->rx_off < m->length)
-			return 1;
+			return 0;
 		conn->rx_off = 0;
 		conn->rx_payload = false;
 	}
 
 	trace_rio_frame_recv(conn, m);
-	ret = conn->ops->frame(conn, m, conn->rx_buf);
+	ret = conn->ops->frame(conn, m, m->length ? conn->rx_dst : NULL);
 	return ret < 0 ? ret : 1;
+}
+
+/*
+ * Receive by recvmsg, in rx_work, for owners whose frame() sleeps (the
+ * server: it takes the toaster's mutex and sends answers). One step reads
+ * what is missing of the current header or payload.
+ * Return: 1 progress, 0 would block, <0 error.
+ */
+static int rio_conn_rx_step(struct rio_conn *conn)
+{
+	size_t n;
+	u8 *dst;
+	int ret;
+
+	dst = rio_conn_rx_want(conn, &n);
+	ret = rio_conn_recv(conn, dst, n);
+	if (ret < 0)
+		return ret == -EAGAIN ? 0 : ret;
+	ret = rio_conn_rx_got(conn, ret);
+	return ret < 0 ? ret : 1;
+}
+
+/*
+ * Receive by tcp_read_sock(), for owners whose frame() does not sleep
+ * (the client: it completes the request and wakes its waiter). Runs in
+ * sk_data_ready (softirq) as iscsi_tcp does, so an answer wakes its
+ * waiter directly, without a trip through the workqueue; rx_work runs it
+ * too, for what the budget left and for the end of the stream. Both run
+ * with the socket locked, never at once. desc->count is the budget in
+ * frames; an error stops the stream in desc->error.
+ */
+static int rio_conn_rx_actor(read_descriptor_t *desc, struct sk_buff *skb,
+			     unsigned int off, size_t len)
+{
+	struct rio_conn *conn = desc->arg.data;
+	size_t used = 0, n;
+	u8 *dst;
+	int ret;
+
+	while (used < len && desc->count) {
+		dst = rio_conn_rx_want(conn, &n);
+		n = min(n, len - used);
+		ret = skb_copy_bits(skb, off + used, dst, n);
+		if (!ret)
+			ret = rio_conn_rx_got(conn, n);
+		if (ret < 0) {
+			desc->error = ret;
+			desc->count = 0;
+			break;
+		}
+		used += n;
+		desc->count -= ret;
+	}
+	return used;
+}
+
+/*
+ * Socket locked. Return: 1 when the budget was spent (call again), 0 when
+ * all that arrived was consumed, or the error that ends the connection:
+ * the owner's, the socket's, or -ECONNRESET once the peer closed.
+ */
+static int rio_conn_rx_sock(struct rio_conn *conn)
+{
+	read_descriptor_t desc = { .arg.data = conn, .count = RIO_RX_BUDGET };
+	struct sock *sk = conn->sock->sk;
+	int err;
+
+	if (conn->rx_err || rio_conn_is_dead(conn))
+		return conn->rx_err;
+	tcp_read_sock(sk, &desc, rio_conn_rx_actor);
+	if (desc.error) {
+		conn->rx_err = desc.error;	/* the stream is broken */
+		return desc.error;
+	}
+	if (!desc.count)
+		return 1;
+	err = sock_error(sk);	/* a reset, or a refused connect */
+	if (err)
+		return err;
+	if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+	    skb_queue_empty(&sk->sk_receive_queue))
+		return -ECONNRESET;	/* orderly close by the peer */
+	return 0;
 }
 
 static void rio_conn_rx_work(struct work_struct *work)
 {
 	struct rio_conn *conn = container_of(work, struct rio_conn, rx_work);
+	struct sock *sk = conn->sock->sk;
 	int i, ret = 0;
 
+	if (conn->ops->atomic_rx) {
+		lock_sock(sk);
+		ret = rio_conn_rx_sock(conn);
+		release_sock(sk);
+		goto out;
+	}
 	for (i = 0; i < RIO_RX_BUDGET; i++) {
 		if (rio_conn_is_dead(conn) || rio_conn_rx_throttle(conn))
 			return;
@@ -321,6 +458,7 @@ static void rio_conn_rx_work(struct work_struct *work)
 		if (ret <= 0)
 			break;
 	}
+out:
 	if (ret < 0)
 		rio_conn_abort(conn, ret);
 	else if (ret > 0)
@@ -333,7 +471,8 @@ static void rio_conn_data_ready(struct sock *sk)
 
 	read_lock_bh(&sk->sk_callback_lock);
 	conn = sk->sk_user_data;
-	if (conn)
+	/* Softirq, socket locked: receive here if the owner allows it. */
+	if (conn && (!conn->ops->atomic_rx || rio_conn_rx_sock(conn)))
 		queue_work(conn->wq, &conn->rx_work);
 	read_unlock_bh(&sk->sk_callback_lock);
 }
@@ -403,7 +542,9 @@ struct rio_conn *rio_conn_create(struct socket *sock,
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		goto err_sock;
+	conn->ops = ops;
 	conn->rx_buf = conn->rx_small;
+	conn->rx_cap = RIO_RX_SMALL;
 	conn->rx_max = RIO_RX_SMALL;
 	if (rio_conn_set_rx_max(conn, rx_max))
 		goto err_conn;
@@ -411,7 +552,6 @@ struct rio_conn *rio_conn_create(struct socket *sock,
 	kref_init(&conn->ref);
 	conn->sock = sock;
 	conn->wq = wq;
-	conn->ops = ops;
 	conn->priv = priv;
 	conn->rx_dir = rx_dir;
 	strscpy(conn->name, KBUILD_MODNAME, sizeof(conn->name));
@@ -512,25 +652,30 @@ EXPORT_SYMBOL_NS_GPL(rio_conn_connect, TOASTER_RIO);
  * @rx_max: new limit, at most RIO_MAX_PAYLOAD
  *
  * Before the connection is started, or from its own frame() callback (the
- * receive state machine is then between frames).
+ * receive state machine is then between frames). The connection's own
+ * buffer grows to @rx_max, unless the owner receives payloads into its own
+ * buffers (rio_conn_ops.rx_buf).
  *
  * Return: 0 or -ENOMEM (the limit is unchanged).
  */
 int rio_conn_set_rx_max(struct rio_conn *conn, u32 rx_max)
 {
 	u8 *buf = conn->rx_small;
+	u32 cap;
 
 	rx_max = min(rx_max, RIO_MAX_PAYLOAD);
-	if (rx_max == conn->rx_max)
-		return 0;
-	if (rx_max > RIO_RX_SMALL) {
-		buf = kvmalloc(rx_max, GFP_KERNEL);
-		if (!buf)
-			return -ENOMEM;
+	cap = conn->ops->rx_buf ? RIO_RX_SMALL : max(rx_max, RIO_RX_SMALL);
+	if (cap != conn->rx_cap) {
+		if (cap > RIO_RX_SMALL) {
+			buf = kvmalloc(cap, GFP_KERNEL);
+			if (!buf)
+				return -ENOMEM;
+		}
+		if (conn->rx_buf != conn->rx_small)
+			kvfree(conn->rx_buf);
+		conn->rx_buf = buf;
+		conn->rx_cap = cap;
 	}
-	if (conn->rx_buf != conn->rx_small)
-		kvfree(conn->rx_buf);
-	conn->rx_buf = buf;
 	conn->rx_max = rx_max;
 	return 0;
 }

@@ -50,17 +50,32 @@ struct rio_tx {
  * struct rio_conn_ops - what the owner of a connection is told
  * @frame: a valid frame arrived. @payload holds @msg->length bytes and is
  *	valid during the call only. Called from the connection's receive
- *	work (process context, may sleep, may call rio_conn_send()); never
- *	concurrently with itself. A negative return aborts the connection.
+ *	work (process context, may sleep, may call rio_conn_send()), or see
+ *	@atomic_rx; never concurrently with itself. A negative return aborts
+ *	the connection.
  * @dead: the connection failed or was closed; @err is the first error
  *	(-ECONNRESET when the peer left). Called exactly once, from the
  *	context that saw the failure; it must not sleep or take locks the
  *	owner holds around rio_conn_close(): wake waiters, queue work.
+ * @atomic_rx: frame(), rx_buf() and dead() never sleep: frames are then
+ *	parsed and handed over in sk_data_ready (softirq, socket locked) and
+ *	in the receive work with the socket locked; frame() must not send on
+ *	the connection. An error it returns aborts the connection from the
+ *	receive work.
+ * @rx_buf: optional: where to receive the payload of the valid header
+ *	@msg, so that it lands where it is used, with no copy (the client's
+ *	read buffer). Called from the receive work before the payload is
+ *	read; the buffer must hold @msg->length bytes and stay valid until
+ *	frame() has returned for this frame. NULL: the connection's own
+ *	buffer, which then holds only RIO_RX_SMALL bytes; an ERR_PTR()
+ *	aborts the connection.
  */
 struct rio_conn_ops {
 	int (*frame)(struct rio_conn *conn, const struct rio_msg *msg,
 		     void *payload);
 	void (*dead)(struct rio_conn *conn, int err);
+	void *(*rx_buf)(struct rio_conn *conn, const struct rio_msg *msg);
+	bool atomic_rx;
 };
 
 /**
@@ -81,8 +96,14 @@ struct rio_conn_ops {
  * @rx_off: bytes of the current header or payload received so far
  * @rx_payload: true while receiving a payload
  * @rx_max: largest payload accepted now; a longer frame is a protocol error
- * @rx_buf: payload buffer of @rx_max bytes: @rx_small, or kvmalloc()ed
- * @rx_small: the payload buffer while @rx_max is at most RIO_RX_SMALL
+ * @rx_buf: the connection's payload buffer of @rx_cap bytes: @rx_small,
+ *	or kvmalloc()ed
+ * @rx_cap: size of @rx_buf: @rx_max, or RIO_RX_SMALL if the owner has
+ *	rio_conn_ops.rx_buf
+ * @rx_dst: where the current payload goes: @rx_buf or the owner's buffer
+ * @rx_small: the payload buffer while @rx_cap is at most RIO_RX_SMALL
+ * @rx_err: the error that broke the receive stream (atomic_rx), for the
+ *	receive work to abort the connection with
  * @tx_mutex: one sender at a time; protects @tx_cur and @tx_off
  * @tx_cur: frame being sent
  * @tx_off: bytes of @tx_cur already sent
@@ -115,7 +136,10 @@ struct rio_conn {
 	bool rx_payload;
 	u32 rx_max;
 	u8 *rx_buf;
+	u32 rx_cap;
+	u8 *rx_dst;
 	u8 rx_small[RIO_RX_SMALL];
+	int rx_err;
 
 	struct mutex tx_mutex;		/* one sender */
 	struct rio_tx *tx_cur;

@@ -44,7 +44,7 @@ static_assert(offsetof(struct rio_hdr, status) == 12, "status at 12");
 static_assert(offsetof(struct rio_hdr, ioctl) == 16, "ioctl at 16");
 static_assert(offsetof(struct rio_hdr, arg) == 20, "arg at 20");
 static_assert(offsetof(struct rio_hdr, length) == 24, "length at 24");
-static_assert(offsetof(struct rio_hdr, reserved) == 28, "reserved at 28");
+static_assert(offsetof(struct rio_hdr, room) == 28, "room at 28");
 static_assert(offsetof(struct rio_hello, caps) == 0, "caps at 0");
 static_assert(offsetof(struct rio_hello, max_payload) == 4, "max_payload at 4");
 static_assert(offsetof(struct rio_hello, max_inflight) == 8, "max_inflight at 8");
@@ -53,9 +53,9 @@ static_assert(offsetof(struct rio_hello, wait_ms) == 12, "wait_ms at 12");
 /**
  * rio_encode() - fill a wire header from a host-order message
  * @hdr: wire header to fill
- * @msg: opcode, flags, tag, status, ioctl, arg and length to send
+ * @msg: opcode, flags, tag, status, ioctl, arg, length and room to send
  *
- * Sets magic, version and the reserved field itself.
+ * Sets magic and version itself.
  */
 void rio_encode(struct rio_hdr *hdr, const struct rio_msg *msg)
 {
@@ -68,7 +68,7 @@ void rio_encode(struct rio_hdr *hdr, const struct rio_msg *msg)
 	hdr->ioctl = cpu_to_be32(msg->ioctl);
 	hdr->arg = cpu_to_be32(msg->arg);
 	hdr->length = cpu_to_be32(msg->length);
-	hdr->reserved = 0;
+	hdr->room = cpu_to_be32(msg->room);
 }
 EXPORT_SYMBOL_NS_GPL(rio_encode, TOASTER_RIO);
 
@@ -207,6 +207,7 @@ int rio_decode(const struct rio_hdr *hdr, enum rio_dir dir, struct rio_msg *msg)
 	msg->ioctl = be32_to_cpu(hdr->ioctl);
 	msg->arg = be32_to_cpu(hdr->arg);
 	msg->length = be32_to_cpu(hdr->length);
+	msg->room = be32_to_cpu(hdr->room);
 
 	if (be32_to_cpu(hdr->magic) != RIO_MAGIC)
 		return RIO_BAD_MAGIC;
@@ -216,8 +217,9 @@ int rio_decode(const struct rio_hdr *hdr, enum rio_dir dir, struct rio_msg *msg)
 		return RIO_BAD_OPCODE;
 	if (msg->flags & ~RIO_F_MASK)
 		return RIO_BAD_FLAGS;
-	if (hdr->reserved)
-		return RIO_BAD_RESERVED;
+	/* Only a response reports room; the client checks it is granted. */
+	if (msg->room && !(msg->flags & RIO_F_RESPONSE))
+		return RIO_BAD_ROOM;
 	resp = msg->flags & RIO_F_RESPONSE;
 	if (dir == RIO_DIR_REQUEST ? resp : !resp)
 		return RIO_BAD_DIRECTION;
@@ -359,7 +361,7 @@ static const char * const rio_bad_names[RIO_BAD_MAX] = {
 	[RIO_BAD_LENGTH]	= "bad payload length",
 	[RIO_BAD_ARG]		= "bad argument",
 	[RIO_BAD_IOCTL]		= "bad ioctl field",
-	[RIO_BAD_RESERVED]	= "reserved field not zero",
+	[RIO_BAD_ROOM]		= "room set in a request",
 	[RIO_BAD_MISMATCH]	= "response does not match its request",
 };
 

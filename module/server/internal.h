@@ -146,6 +146,7 @@ struct srv_req {
 
 /* queue.c */
 u64 srv_now_ms(void);
+u32 srv_room(struct srv_toaster *t);
 void srv_run_queue(struct srv_toaster *t);
 int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
 		const void *payload);

@@ -106,7 +106,7 @@ static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
 		return -ENOMEM;
 	sc->hello_done = true;
 	sc->wait_ms = min(info.wait_ms, SRV_MAX_WAIT_MS);
-	sc->caps = info.caps & RIO_CAP_NOTIFY;
+	sc->caps = info.caps & (RIO_CAP_NOTIFY | RIO_CAP_CREDIT);
 	info.caps = sc->caps;
 	info.max_payload = RIO_MAX_PAYLOAD;
 	info.max_inflight = SRV_MAX_INFLIGHT;
@@ -116,6 +116,7 @@ static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
 	t->owner = sc;
 	t->ready_mask = ~0U;	/* the first NOTIFY always goes out */
 	t->model.counters.connections++;
+	msg.room = srv_room(t);
 	rio_conn_send(sc->rc, &msg, hello);
 	srv_run_queue(t);
 	return 0;

@@ -29,6 +29,26 @@ u64 srv_now_ms(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(srv_now_ms);
 
+/**
+ * srv_room() - the room to report in a response to the owner
+ * @t: toaster with an owner, lock held
+ *
+ * Responses go out in the order the requests ran, each with the slot's
+ * free room just after its request: with the WRITEs it has not seen
+ * answered, the owner knows exactly how much more it can write without
+ * being refused (docs/protocol.md, "Write credit").
+ *
+ * Return: free bytes in the slot, or 0 if the owner was not granted
+ * RIO_CAP_CREDIT.
+ */
+u32 srv_room(struct srv_toaster *t)
+{
+	lockdep_assert_held(&t->lock);
+	if (!(t->owner->caps & RIO_CAP_CREDIT))
+		return 0;
+	return toaster_model_room(&t->model);
+}
+
 static void srv_req_free(struct srv_req *req)
 {
 	kvfree(req->data);
@@ -83,6 +103,7 @@ static void srv_complete(struct srv_toaster *t, struct srv_req *req,
 		payload = NULL;
 	}
 	srv_notify(t, now);
+	msg.room = srv_room(t);
 	rio_conn_send(t->owner->rc, &msg, payload);
 	srv_req_free(req);
 }

@@ -17,7 +17,6 @@ enum raw_patch {
 	RAW_MAGIC,
 	RAW_VERSION,
 	RAW_OPCODE,
-	RAW_RESERVED,
 };
 
 /* A malformed frame: @msg is encoded, then @patch applied. */
@@ -50,9 +49,8 @@ static const struct raw_kind raw_kinds[] = {
 	  .msg = { RAW_PING, .flags = RAW_UNKNOWN_FLAG }, .bad = RIO_BAD_FLAGS },
 	{ .name = "nonblock", .help = "PING with RIO_F_NONBLOCK",
 	  .msg = { RAW_PING, .flags = RIO_F_NONBLOCK }, .bad = RIO_BAD_FLAGS },
-	{ .name = "reserved", .help = "PING with reserved = 1",
-	  .msg = { RAW_PING }, .patch = RAW_RESERVED, .value = 1,
-	  .bad = RIO_BAD_RESERVED },
+	{ .name = "room", .help = "PING request with room = 1",
+	  .msg = { RAW_PING, .room = 1 }, .bad = RIO_BAD_ROOM },
 	{ .name = "response-flag", .help = "PING request with RIO_F_RESPONSE",
 	  .msg = { RAW_PING, .flags = RIO_F_RESPONSE }, .bad = RIO_BAD_DIRECTION },
 	{ .name = "notify", .help = "NOTIFY sent by the client",
@@ -254,9 +252,6 @@ void cmd_raw_bad(struct riopeer *rp, int argc, char **argv, int *i)
 		break;
 	case RAW_OPCODE:
 		hdr.opcode = k->value;
-		break;
-	case RAW_RESERVED:
-		hdr.reserved = htonl(k->value);
 		break;
 	case RAW_NONE:
 		break;

@@ -124,14 +124,20 @@ static void print_data(const unsigned char *p, size_t len)
 /* Print every header field of @m, for -v and for rejected frames. */
 void print_msg(const char *prefix, const struct rio_msg *m)
 {
-	printf("%s%s tag=%u flags=0x%x status=%u ioctl=%u arg=%u length=%u\n",
+	printf("%s%s tag=%u flags=0x%x status=%u ioctl=%u arg=%u length=%u room=%u\n",
 	       prefix, rio_op_str(m->opcode), m->tag, m->flags, m->status,
-	       m->ioctl, m->arg, m->length);
+	       m->ioctl, m->arg, m->length, m->room);
 }
 
 static void print_hello(const struct rio_hello_info *hi)
 {
-	printf(" caps=%s", hi->caps & RIO_CAP_NOTIFY ? "NOTIFY" : "0");
+	if (!(hi->caps & (RIO_CAP_NOTIFY | RIO_CAP_CREDIT)))
+		printf(" caps=0");
+	else if (hi->caps & RIO_CAP_NOTIFY)
+		printf(" caps=NOTIFY%s",
+		       hi->caps & RIO_CAP_CREDIT ? "|CREDIT" : "");
+	else
+		printf(" caps=CREDIT");
 	printf(" max_payload=%u max_inflight=%u wait_ms=%u", hi->max_payload,
 	       hi->max_inflight, hi->wait_ms);
 }
@@ -235,6 +241,9 @@ static void handle_response(struct riopeer *rp, struct pending *p,
 			break;
 		}
 	}
+	/* The slot's room, reported to a client granted RIO_CAP_CREDIT. */
+	if (m->room)
+		printf(" room=%u", m->room);
 	printf(" rtt_us=%lld\n", rtt_us);
 
 	if (!(p->expect & (1U << m->status))) {

@@ -12,7 +12,7 @@ TOAST_MS=50
 DBG=/sys/kernel/debug/toaster_server
 
 # Malformed frames sent after HELLO; each must close only its connection.
-AFTER_HELLO="magic version opcode opcode0 flags nonblock reserved response-flag
+AFTER_HELLO="magic version opcode opcode0 flags nonblock room response-flag
 notify status tag0 cancel-tag cancel-arg bye-arg length read-payload read-arg
 read-big write-empty ioctl-length ioctl-field second-hello truncated"
 # Malformed HELLOs (and a valid frame before HELLO).
@@ -21,7 +21,7 @@ hello-maxpayload0 hello-inflight0 before-hello"
 
 n_bad=0
 for k in $AFTER_HELLO $INSTEAD_OF_HELLO; do n_bad=$((n_bad + 1)); done
-ktap_plan $((25 + n_bad))
+ktap_plan $((27 + n_bad))
 
 peer() { riopeer -t 3000 "$@"; }
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
@@ -106,6 +106,18 @@ ktap_check "NOTIFY sent to a client with the capability" sh -c \
 ktap_check "no NOTIFY to a client without the capability" sh -c \
 	"out=\$(riopeer -n 1 --caps 0 hello write x idle 300 read 8) &&
 	 ! printf '%s\n' \"\$out\" | grep -q '^NOTIFY'"
+
+# The write credit: every answer carries the slot's room, but only to a
+# client granted RIO_CAP_CREDIT (docs/protocol.md).
+ktap_check "room in every answer to a client granted the write credit" sh -c \
+	"out=\$(riopeer -n 1 --caps 3 --inflight 16 hello ioctl reset 0 write-bytes 100) &&
+	 printf '%s\n' \"\$out\" | grep -q '^HELLO .*caps=NOTIFY|CREDIT' &&
+	 printf '%s\n' \"\$out\" | grep -q '^IOCTL .* room=4096 ' &&
+	 printf '%s\n' \"\$out\" | grep -q '^WRITE .*accepted=100 room=3996 '"
+ktap_check "no room to a client without the write credit" sh -c \
+	"out=\$(riopeer -n 1 hello ioctl reset 0 write-bytes 100) &&
+	 printf '%s\n' \"\$out\" | grep -q '^WRITE .*accepted=100' &&
+	 ! printf '%s\n' \"\$out\" | grep -q 'room='"
 
 # Eight connections per toaster; silent ones do not lock the owner out:
 # when all are taken, the oldest that has not said HELLO makes room.

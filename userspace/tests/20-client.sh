@@ -15,7 +15,7 @@ T1=/dev/toaster1
 T2=/dev/toaster2
 T3=/dev/toaster3	# no toaster 3 on the server: nothing listens on 5003
 
-ktap_plan 49
+ktap_plan 50
 
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
@@ -231,6 +231,36 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 		ktap_ok "open returns at once with a silent server"
 	else
 		ktap_not_ok "open returns at once with a silent server" "took $ms ms"
+	fi
+	kill "$nc_pid" 2>/dev/null
+	wait "$nc_pid" 2>/dev/null
+	exec 4>&-
+	rm -f /tmp/c20.fifo
+
+	# A server that answers HELLO granting the write credit (tag 1, room
+	# 4096; caps NOTIFY|CREDIT, max_payload 65536, max_inflight 16,
+	# wait_ms 1), then never answers again: write() returns at once,
+	# and fsync() reports that the bytes may be lost.
+	mkfifo /tmp/c20.fifo
+	nc -l -p 5003 </tmp/c20.fifo >/dev/null 2>&1 &
+	nc_pid=$!
+	exec 4>/tmp/c20.fifo
+	printf '\122\111\117\041\001\001\000\001\000\000\000\001' >&4
+	printf '\000\000\000\000\000\000\000\000\000\000\000\000' >&4
+	printf '\000\000\000\020\000\000\020\000' >&4
+	printf '\000\000\000\003\000\001\000\000\000\000\000\020\000\000\000\001' >&4
+	sleep 0.3
+	printf 'abcde' >/tmp/c20.five
+	out=$(dd if=/tmp/c20.five of=$T3 bs=5 count=1 conv=fsync 2>&1)
+	rc=$?
+	# busybox dd: "dd: error writing 'F': ..." if write() fails, "dd: F:
+	# Input/output error" if fsync() does.
+	if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q 'error writing' &&
+		printf '%s\n' "$out" | grep -q "$T3: Input/output error"; then
+		ktap_ok "write-behind: write() returns at once, fsync() reports the loss (EIO)"
+	else
+		ktap_not_ok "write-behind: write() returns at once, fsync() reports the loss (EIO)" \
+			"rc=$rc" "$out"
 	fi
 	kill "$nc_pid" 2>/dev/null
 	wait "$nc_pid" 2>/dev/null

@@ -20,7 +20,7 @@ _Static_assert(offsetof(struct rio_hdr, status) == 12, "status at 12");
 _Static_assert(offsetof(struct rio_hdr, ioctl) == 16, "ioctl at 16");
 _Static_assert(offsetof(struct rio_hdr, arg) == 20, "arg at 20");
 _Static_assert(offsetof(struct rio_hdr, length) == 24, "length at 24");
-_Static_assert(offsetof(struct rio_hdr, reserved) == 28, "reserved at 28");
+_Static_assert(offsetof(struct rio_hdr, room) == 28, "room at 28");
 _Static_assert(sizeof(struct rio_hdr) == 32, "header is 32 bytes");
 _Static_assert(sizeof(struct rio_hello) == 16, "hello is 16 bytes");
 
@@ -190,9 +190,9 @@ static void test_raw_rejects(void)
 	hdr.version = RIO_VERSION + 1;
 	CHECK(rio_decode(&hdr, RIO_DIR_REQUEST, &out) == RIO_BAD_VERSION);
 	rio_encode(&hdr, &m);
-	hdr.reserved = 1;
-	CHECK(rio_decode(&hdr, RIO_DIR_REQUEST, &out) == RIO_BAD_RESERVED);
-	result(ok, "", "reject magic version reserved");
+	hdr.room = 1;
+	CHECK(rio_decode(&hdr, RIO_DIR_REQUEST, &out) == RIO_BAD_ROOM);
+	result(ok, "", "reject magic version room-in-request");
 }
 
 static void test_wire_bytes(void)
