@@ -941,6 +941,55 @@ static void tc_write_behind(struct kunit *test)
 			-ENOSPC);
 }
 
+struct tc_waker {
+	struct wait_queue_entry wait;
+	unsigned int woken;
+};
+
+static int tc_waker_fn(struct wait_queue_entry *wait, unsigned int mode,
+		       int sync, void *key)
+{
+	container_of(wait, struct tc_waker, wait)->woken++;
+	return 0;
+}
+
+/*
+ * The answer of a write-behind wakes nobody but fsync() and close(): the
+ * READ waiting behind it would be woken for nothing, a cross-CPU wakeup.
+ */
+static void tc_write_behind_wakes_no_reader(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	char __user *ubuf = (char __user *)tc_user_buf(test);
+	struct tc_waker reader = {}, syncer = {};
+	struct toaster_req req;
+	struct rio_msg r;
+
+	link->credit = true;
+	link->room = 100;
+	KUNIT_ASSERT_EQ(test, toaster_link_write(link, ubuf, 10, false), 10);
+	tc_read(link, &req, 10);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
+
+	init_waitqueue_func_entry(&reader.wait, tc_waker_fn);
+	add_wait_queue(&link->wq, &reader.wait);
+	init_waitqueue_func_entry(&syncer.wait, tc_waker_fn);
+	add_wait_queue(&link->sync_wq, &syncer.wait);
+
+	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 0, RIO_S_OK, 10, 90), 0);
+	KUNIT_EXPECT_EQ(test, reader.woken, 0U);
+	KUNIT_EXPECT_EQ(test, syncer.woken, 1U);
+
+	r = tc_resp(&req, RIO_S_OK, 0, 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, NULL), 0);
+	KUNIT_EXPECT_EQ(test, reader.woken, 1U);
+	KUNIT_EXPECT_EQ(test, syncer.woken, 1U);
+
+	remove_wait_queue(&link->wq, &reader.wait);
+	remove_wait_queue(&link->sync_wq, &syncer.wait);
+}
+
 /* A failed write-behind is reported once, by the next call. */
 static void tc_write_behind_errors(struct kunit *test)
 {
@@ -1340,6 +1389,7 @@ static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_hello),
 	KUNIT_CASE(tc_write_behind),
 	KUNIT_CASE(tc_write_behind_errors),
+	KUNIT_CASE(tc_write_behind_wakes_no_reader),
 	KUNIT_CASE(tc_rx_buf),
 	KUNIT_CASE(tc_connect_in_background),
 	KUNIT_CASE(tc_nonblock_never_waits),

@@ -231,8 +231,10 @@ struct toaster_slot {
  * @hello_wait_ms: the wait_ms the HELLO asked for
  * @wq: waiters for a request to complete, a cancelled READ to resolve or
  *	the link to come up
+ * @sync_wq: fsync() and close() waiting for the write-behind WRITEs;
+ *	woken when the last is answered and on death
  * @poll_wq: poll() waiters; woken on NOTIFY, on stashed data, when the
- *	link comes up and on death
+ *	link comes up, when the last write-behind is answered and on death
  */
 struct toaster_link {
 	struct toaster_dev *dev;
@@ -270,6 +272,7 @@ struct toaster_link {
 	u32 hello_wait_ms;
 
 	wait_queue_head_t wq;
+	wait_queue_head_t sync_wq;
 	wait_queue_head_t poll_wq;
 };
 

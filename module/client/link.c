@@ -168,6 +168,7 @@ struct toaster_link *toaster_link_alloc(struct toaster_dev *dev,
 	mutex_init(&link->read_mutex);
 	spin_lock_init(&link->lock);
 	init_waitqueue_head(&link->wq);
+	init_waitqueue_head(&link->sync_wq);
 	init_waitqueue_head(&link->poll_wq);
 	return link;
 }
@@ -497,6 +498,7 @@ static void toaster_behind_done(struct toaster_link *link,
 int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 		       const void *payload)
 {
+	wait_queue_head_t *wake = &link->wq;
 	__poll_t wake_poll = 0;
 	struct toaster_slot *slot;
 	struct toaster_req *req;
@@ -551,9 +553,17 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 	link->room = msg->room;
 
 	if (slot->behind) {
+		/*
+		 * Nobody waits for this answer but fsync() and close(), on
+		 * their own queue: the READ that usually follows is not woken
+		 * for nothing (a cross-CPU wakeup is most of a round trip).
+		 */
 		toaster_behind_done(link, slot, msg);
-		if (!link->behind)	/* the readiness is current again */
+		wake = NULL;
+		if (!link->behind) {	/* the readiness is current again */
+			wake = &link->sync_wq;
 			wake_poll = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+		}
 	} else if (req) {
 		ret = toaster_req_complete(link, req, msg, payload);
 		if (req == &link->hello)
@@ -565,7 +575,8 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 	toaster_slot_free(slot);
 	spin_unlock_bh(&link->lock);
 
-	wake_up(&link->wq);
+	if (wake)
+		wake_up(wake);
 	if (wake_poll)
 		wake_up_interruptible_poll(&link->poll_wq, wake_poll);
 	return ret;
@@ -625,6 +636,7 @@ void toaster_link_dead(struct toaster_link *link, int err)
 					    link->dev->name, ERR_PTR(err));
 	}
 	wake_up_all(&link->wq);
+	wake_up_all(&link->sync_wq);
 	wake_up_interruptible_poll(&link->poll_wq, EPOLLHUP | EPOLLERR);
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_dead);

@@ -332,7 +332,7 @@ int toaster_link_sync(struct toaster_link *link)
 {
 	long left;
 
-	left = wait_event_interruptible_timeout(link->wq,
+	left = wait_event_interruptible_timeout(link->sync_wq,
 						toaster_behind_none(link),
 						link->timeout);
 	if (left < 0)

@@ -128,10 +128,14 @@ bool rio_conn_is_dead(struct rio_conn *conn)
 }
 EXPORT_SYMBOL_NS_GPL(rio_conn_is_dead, TOASTER_RIO);
 
-/* Send queued frames until done or the socket is full. */
+/*
+ * Send queued frames until done or the socket is full. A frame with more
+ * queued behind it goes out with MSG_MORE, so that frames queued together
+ * (a NOTIFY and the answer it precedes) leave in one segment.
+ */
 static int rio_conn_tx_flush(struct rio_conn *conn)
 {
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct msghdr msg = {};
 	struct kvec iov[2];
 
 	lockdep_assert_held(&conn->tx_mutex);
@@ -170,6 +174,11 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 		for (i = 0; i < n; i++)
 			total += iov[i].iov_len;
 
+		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+		spin_lock(&conn->lock);
+		if (!list_empty(&conn->tx_list))
+			msg.msg_flags |= MSG_MORE;
+		spin_unlock(&conn->lock);
 		ret = kernel_sendmsg(conn->sock, &msg, iov, n, total);
 		if (ret == -EAGAIN)
 			return 0;	/* sk_write_space requeues tx_work */
@@ -183,6 +192,9 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 		}
 	}
 }
+
+static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
+			   void *payload, bool flush);
 
 /**
  * rio_conn_send() - send one frame
@@ -200,6 +212,30 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
  */
 int rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 		  void *payload)
+{
+	return __rio_conn_send(conn, msg, payload, true);
+}
+EXPORT_SYMBOL_NS_GPL(rio_conn_send, TOASTER_RIO);
+
+/**
+ * rio_conn_queue() - queue one frame to go out with the next one sent
+ * @conn: connection
+ * @msg: as for rio_conn_send()
+ * @payload: as for rio_conn_send()
+ *
+ * For a frame that another one follows at once (a NOTIFY and the answer
+ * it comes before): the caller's next rio_conn_send() sends both, in one
+ * segment. Same contexts and return values as rio_conn_send().
+ */
+int rio_conn_queue(struct rio_conn *conn, const struct rio_msg *msg,
+		   void *payload)
+{
+	return __rio_conn_send(conn, msg, payload, false);
+}
+EXPORT_SYMBOL_NS_GPL(rio_conn_queue, TOASTER_RIO);
+
+static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
+			   void *payload, bool flush)
 {
 	struct rio_tx *tx;
 	int ret;
@@ -228,13 +264,12 @@ int rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 	spin_unlock(&conn->lock);
 	trace_rio_frame_send(conn, msg);
 
-	ret = rio_conn_tx_flush(conn);
+	ret = flush ? rio_conn_tx_flush(conn) : 0;
 	if (ret < 0)
 		__rio_conn_abort(conn, ret);
 	mutex_unlock(&conn->tx_mutex);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(rio_conn_send, TOASTER_RIO);
 
 static void rio_conn_tx_work(struct work_struct *work)
 {

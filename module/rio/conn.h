@@ -168,6 +168,8 @@ int rio_conn_connect(struct rio_conn *conn, struct sockaddr_storage *addr,
 		     int addrlen);
 int rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 		  void *payload);
+int rio_conn_queue(struct rio_conn *conn, const struct rio_msg *msg,
+		   void *payload);
 void rio_conn_abort(struct rio_conn *conn, int err);
 void rio_conn_close(struct rio_conn *conn);
 void rio_conn_put(struct rio_conn *conn);

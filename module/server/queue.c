@@ -55,9 +55,14 @@ static void srv_req_free(struct srv_req *req)
 	kfree(req);
 }
 
-/* Tell the owner its readiness changed; before any response it causes. */
-static void srv_notify(struct srv_toaster *t, u64 now)
+/*
+ * Tell the owner its readiness changed; before any response it causes.
+ * @more: an answer follows at once: queue the NOTIFY to leave with it.
+ */
+static void srv_notify(struct srv_toaster *t, u64 now, bool more)
 {
+	int ret;
+
 	struct rio_msg msg = {
 		.opcode = RIO_OP_NOTIFY,
 		.flags = RIO_F_RESPONSE,
@@ -71,7 +76,11 @@ static void srv_notify(struct srv_toaster *t, u64 now)
 	if (msg.arg == t->ready_mask)
 		return;
 	t->ready_mask = msg.arg;
-	if (rio_conn_send(t->owner->rc, &msg, NULL))
+	if (more)
+		ret = rio_conn_queue(t->owner->rc, &msg, NULL);
+	else
+		ret = rio_conn_send(t->owner->rc, &msg, NULL);
+	if (ret)
 		t->ready_mask = ~0U;	/* resend when possible */
 }
 
@@ -102,7 +111,7 @@ static void srv_complete(struct srv_toaster *t, struct srv_req *req,
 		kvfree(payload);
 		payload = NULL;
 	}
-	srv_notify(t, now);
+	srv_notify(t, now, true);
 	msg.room = srv_room(t);
 	rio_conn_send(t->owner->rc, &msg, payload);
 	srv_req_free(req);
@@ -337,7 +346,7 @@ void srv_run_queue(struct srv_toaster *t)
 		if (!srv_execute(t, req, now))
 			break;
 	}
-	srv_notify(t, now);
+	srv_notify(t, now, false);
 	srv_schedule(t, now);
 }
 EXPORT_SYMBOL_IF_KUNIT(srv_run_queue);

@@ -83,7 +83,13 @@ struct toaster_srv *toaster_srv_start(const struct toaster_srv_config *cfg)
 	if (!srv)
 		return ERR_PTR(-ENOMEM);
 	srv->cfg = *cfg;
-	srv->wq = alloc_workqueue("toaster_srv", WQ_UNBOUND, 0);
+	/*
+	 * Bound and high-priority, as nvmet-tcp's: a request is run on the
+	 * CPU whose softirq received it, at once, and an rx_work requeued
+	 * while it runs stays there instead of waking another worker: a
+	 * cross-CPU wakeup less per request (docs/design.md).
+	 */
+	srv->wq = alloc_workqueue("toaster_srv", WQ_HIGHPRI, 0);
 	if (!srv->wq) {
 		kfree(srv);
 		return ERR_PTR(-ENOMEM);
