@@ -225,7 +225,9 @@ EXPORT_SYMBOL_NS_GPL(rio_conn_send, TOASTER_RIO);
  *
  * For a frame that another one follows at once (a NOTIFY and the answer
  * it comes before): the caller's next rio_conn_send() sends both, in one
- * segment. Same contexts and return values as rio_conn_send().
+ * segment. Same contexts as rio_conn_send().
+ *
+ * Return: 0 when queued, -ENOTCONN if the connection is dead, -ENOMEM.
  */
 int rio_conn_queue(struct rio_conn *conn, const struct rio_msg *msg,
 		   void *payload)
@@ -474,11 +476,45 @@ static int rio_conn_rx_sock(struct rio_conn *conn)
 	return 0;
 }
 
+/*
+ * recvmsg receive (rx_work of an owner without atomic_rx): until the
+ * socket is empty, at most RIO_RX_BUDGET reads. Return: 1 budget spent,
+ * 0 empty (or throttled, or dead), <0 the error that ends the connection.
+ */
+static int rio_conn_rx_recv(struct rio_conn *conn)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < RIO_RX_BUDGET; i++) {
+		if (rio_conn_is_dead(conn) || rio_conn_rx_throttle(conn))
+			return 0;
+		ret = rio_conn_rx_step(conn);
+		if (ret <= 0)
+			return ret;
+	}
+	return 1;
+}
+
+/*
+ * sk_data_ready of an owner without atomic_rx. While rx_work runs, it is
+ * only told to look again (RIO_RX_AGAIN): queueing it then would wake a
+ * second worker for nothing, a cross-CPU wakeup per request, since the
+ * running one reads until the socket is empty. Either rx_work sees AGAIN
+ * after it cleared BUSY, or this sees BUSY clear (the barriers pair).
+ */
+static void rio_conn_rx_kick(struct rio_conn *conn)
+{
+	set_bit(RIO_RX_AGAIN, &conn->rx_flags);
+	smp_mb__after_atomic();		/* AGAIN before BUSY is read */
+	if (!test_bit(RIO_RX_BUSY, &conn->rx_flags))
+		queue_work(conn->wq, &conn->rx_work);
+}
+
 static void rio_conn_rx_work(struct work_struct *work)
 {
 	struct rio_conn *conn = container_of(work, struct rio_conn, rx_work);
 	struct sock *sk = conn->sock->sk;
-	int i, ret = 0;
+	int ret;
 
 	if (conn->ops->atomic_rx) {
 		lock_sock(sk);
@@ -486,13 +522,18 @@ static void rio_conn_rx_work(struct work_struct *work)
 		release_sock(sk);
 		goto out;
 	}
-	for (i = 0; i < RIO_RX_BUDGET; i++) {
-		if (rio_conn_is_dead(conn) || rio_conn_rx_throttle(conn))
-			return;
-		ret = rio_conn_rx_step(conn);
-		if (ret <= 0)
+	set_bit(RIO_RX_BUSY, &conn->rx_flags);
+	do {
+		clear_bit(RIO_RX_AGAIN, &conn->rx_flags);
+		smp_mb__after_atomic();	/* cleared before the socket is read */
+		ret = rio_conn_rx_recv(conn);
+		if (ret)
 			break;
-	}
+		clear_bit(RIO_RX_BUSY, &conn->rx_flags);
+		smp_mb__after_atomic();	/* BUSY clear before AGAIN is read */
+	} while (test_bit(RIO_RX_AGAIN, &conn->rx_flags) &&
+		 !test_and_set_bit(RIO_RX_BUSY, &conn->rx_flags));
+	clear_bit(RIO_RX_BUSY, &conn->rx_flags);
 out:
 	if (ret < 0)
 		rio_conn_abort(conn, ret);
@@ -507,8 +548,12 @@ static void rio_conn_data_ready(struct sock *sk)
 	read_lock_bh(&sk->sk_callback_lock);
 	conn = sk->sk_user_data;
 	/* Softirq, socket locked: receive here if the owner allows it. */
-	if (conn && (!conn->ops->atomic_rx || rio_conn_rx_sock(conn)))
-		queue_work(conn->wq, &conn->rx_work);
+	if (conn && conn->ops->atomic_rx) {
+		if (rio_conn_rx_sock(conn))
+			queue_work(conn->wq, &conn->rx_work);
+	} else if (conn) {
+		rio_conn_rx_kick(conn);
+	}
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
@@ -737,13 +782,31 @@ void rio_conn_put(struct rio_conn *conn)
 }
 EXPORT_SYMBOL_NS_GPL(rio_conn_put, TOASTER_RIO);
 
+/*
+ * Did the connection fail, rather than end in order (closed by us, by the
+ * peer, or refused with the answer already sent)?
+ */
+static bool rio_conn_failed(struct rio_conn *conn)
+{
+	int err;
+
+	spin_lock(&conn->lock);
+	err = conn->err;
+	spin_unlock(&conn->lock);
+	return err != -ESHUTDOWN && err != -ECONNRESET && err != -ECONNREFUSED;
+}
+
 /**
  * rio_conn_close() - tear a connection down and drop the owner's reference
  * @conn: connection, started or not
  *
  * Order: shutdown (peer sees FIN, owner's dead() runs if it has not yet)
  * -> restore the socket callbacks and clear sk_user_data -> wait for the
- * connection's work -> drop unsent frames -> release the socket.
+ * connection's work -> drop unsent frames -> release the socket. A
+ * connection that failed (a timeout, a protocol error, ...) is released
+ * abortively (linger 0: an RST, as nvme-tcp does): nothing lingers in
+ * FIN-WAIT for a peer that may be gone, holding memory and, under
+ * lockdep, the module.
  * Process context; not from the connection's own frame() callback.
  */
 void rio_conn_close(struct rio_conn *conn)
@@ -779,6 +842,8 @@ void rio_conn_close(struct rio_conn *conn)
 	conn->sock = NULL;
 	mutex_unlock(&conn->tx_mutex);
 
+	if (rio_conn_failed(conn))
+		sock_no_linger(sk);
 	sock_release(sock);
 	rio_conn_put(conn);
 }

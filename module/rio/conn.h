@@ -27,6 +27,10 @@ struct rio_conn;
  * cannot make us queue them without bound.
  */
 #define RIO_TX_HIGH	(512 * 1024)
+
+/* rio_conn.rx_flags bits */
+#define RIO_RX_BUSY	0
+#define RIO_RX_AGAIN	1
 #define RIO_TX_LOW	(128 * 1024)
 
 /**
@@ -104,6 +108,8 @@ struct rio_conn_ops {
  * @rx_small: the payload buffer while @rx_cap is at most RIO_RX_SMALL
  * @rx_err: the error that broke the receive stream (atomic_rx), for the
  *	receive work to abort the connection with
+ * @rx_flags: RIO_RX_BUSY (rx_work is reading) and RIO_RX_AGAIN (data
+ *	arrived meanwhile): sk_data_ready does not requeue a running rx_work
  * @tx_mutex: one sender at a time; protects @tx_cur and @tx_off
  * @tx_cur: frame being sent
  * @tx_off: bytes of @tx_cur already sent
@@ -140,6 +146,7 @@ struct rio_conn {
 	u8 *rx_dst;
 	u8 rx_small[RIO_RX_SMALL];
 	int rx_err;
+	unsigned long rx_flags;
 
 	struct mutex tx_mutex;		/* one sender */
 	struct rio_tx *tx_cur;

@@ -84,12 +84,11 @@ struct toaster_srv *toaster_srv_start(const struct toaster_srv_config *cfg)
 		return ERR_PTR(-ENOMEM);
 	srv->cfg = *cfg;
 	/*
-	 * Bound and high-priority, as nvmet-tcp's: a request is run on the
-	 * CPU whose softirq received it, at once, and an rx_work requeued
-	 * while it runs stays there instead of waking another worker: a
-	 * cross-CPU wakeup less per request (docs/design.md).
+	 * Unbound: a connection's requests are run beside its client, on
+	 * another CPU, while that client sends the next one (measured in
+	 * docs/design.md).
 	 */
-	srv->wq = alloc_workqueue("toaster_srv", WQ_HIGHPRI, 0);
+	srv->wq = alloc_workqueue("toaster_srv", WQ_UNBOUND, 0);
 	if (!srv->wq) {
 		kfree(srv);
 		return ERR_PTR(-ENOMEM);

@@ -15,7 +15,7 @@ T1=/dev/toaster1
 T2=/dev/toaster2
 T3=/dev/toaster3	# no toaster 3 on the server: nothing listens on 5003
 
-ktap_plan 50
+ktap_plan 51
 
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
@@ -211,6 +211,15 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 		ktap_ok "the timeout is timeout_ms"
 	else
 		ktap_not_ok "the timeout is timeout_ms" "took $ms ms, timeout_ms 3000"
+	fi
+	# The failed connection was closed abortively (RST): nothing of ours
+	# lingers in FIN-WAIT towards a server that never closes.
+	lingering=$(ss -Htan '( dport = :5003 )' | grep -c FIN-WAIT)
+	if [ "$lingering" -eq 0 ]; then
+		ktap_ok "a failed connection is closed abortively, nothing lingers"
+	else
+		ktap_not_ok "a failed connection is closed abortively, nothing lingers" \
+			"$(ss -tan '( dport = :5003 )')"
 	fi
 	kill "$nc_pid" 2>/dev/null
 	wait "$nc_pid" 2>/dev/null
