@@ -21,7 +21,7 @@ now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
 cleanup() {
 	exec 3>&- 4>&- 5>&- 2>/dev/null
-	[ -n "${nc_pid:-}" ] && kill "$nc_pid" 2>/dev/null
+	[ -n "${nc_pid:-}" ] && kill "$nc_pid" 2>/dev/null && kill -CONT "$nc_pid" 2>/dev/null
 	ip netns delete c20 2>/dev/null
 	rmmod toaster 2>/dev/null
 	rmmod toaster_server 2>/dev/null
@@ -184,6 +184,9 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 	nc_pid=$!
 	exec 4>/tmp/c20.fifo
 	sleep 0.3
+	# Stopped, nc never closes its end: a connection we merely shut down
+	# would be left in FIN-WAIT-2 (checked below).
+	kill -STOP "$nc_pid"
 	t0=$(now_ms)
 	toasterctl -d $T3 status >/tmp/c20.silent 2>&1 &
 	silent_pid=$!
@@ -214,7 +217,9 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 	fi
 	# The failed connection was closed abortively (RST): nothing of ours
 	# lingers in FIN-WAIT towards a server that never closes.
+	sleep 0.5
 	lingering=$(ss -Htan '( dport = :5003 )' | grep -c FIN-WAIT)
+	kill -CONT "$nc_pid"
 	if [ "$lingering" -eq 0 ]; then
 		ktap_ok "a failed connection is closed abortively, nothing lingers"
 	else
