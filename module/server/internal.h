@@ -118,6 +118,9 @@ struct toaster_srv {
  * @hello_done: HELLO accepted, this is @t's owner (under @t->lock)
  * @caps: RIO_CAP_* granted in the HELLO answer
  * @wait_ms: how long a blocking request may be parked
+ * @rx_data: the payload being received, kvmalloc()ed for it
+ *	(srv_rx_buf()); handed to the request it belongs to, freed with the
+ *	connection if it never arrived whole
  */
 struct srv_conn {
 	struct list_head node;
@@ -128,13 +131,14 @@ struct srv_conn {
 	bool hello_done;
 	u32 caps;
 	u32 wait_ms;
+	void *rx_data;
 };
 
 /**
  * struct srv_req - a request waiting in a toaster's queue
  * @node: in srv_toaster.queue
  * @msg: its header
- * @data: copy of its payload (WRITE, IOCTL, PING), or NULL
+ * @data: its payload (WRITE, IOCTL, PING), or NULL
  * @deadline_ms: a blocking READ or WRITE is answered RIO_S_AGAIN then
  */
 struct srv_req {
@@ -149,7 +153,7 @@ u64 srv_now_ms(void);
 u32 srv_room(struct srv_toaster *t);
 void srv_run_queue(struct srv_toaster *t);
 int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
-		const void *payload);
+		const void *payload, void *owned);
 void srv_cancel(struct srv_toaster *t, u32 tag);
 void srv_drop_queue(struct srv_toaster *t);
 void srv_toast_work(struct work_struct *work);

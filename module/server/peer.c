@@ -127,7 +127,14 @@ static int srv_frame(struct rio_conn *rc, const struct rio_msg *msg,
 {
 	struct srv_conn *sc = rc->priv;
 	struct srv_toaster *t = sc->t;
+	void *owned = NULL;
 	int ret = 0;
+
+	/* Received in place by srv_rx_buf(): the request may keep it. */
+	if (payload && payload == sc->rx_data) {
+		owned = payload;
+		sc->rx_data = NULL;
+	}
 
 	mutex_lock(&t->lock);
 	if (rio_conn_is_dead(rc)) {
@@ -143,10 +150,30 @@ static int srv_frame(struct rio_conn *rc, const struct rio_msg *msg,
 	} else if (msg->opcode == RIO_OP_BYE) {
 		ret = -ESHUTDOWN;
 	} else {
-		ret = srv_enqueue(sc, msg, payload);
+		ret = srv_enqueue(sc, msg, payload, owned);
+		owned = NULL;
 	}
 	mutex_unlock(&t->lock);
+	kvfree(owned);
 	return ret;
+}
+
+/*
+ * A payload larger than the connection's inline buffer (a WRITE or PING
+ * of the owner: before HELLO nothing that large is accepted) is received
+ * straight into a buffer the request then keeps: no copy, and no 64 KiB
+ * receive buffer per connection.
+ */
+static void *srv_rx_buf(struct rio_conn *rc, const struct rio_msg *msg)
+{
+	struct srv_conn *sc = rc->priv;
+
+	if (msg->length <= RIO_RX_SMALL)
+		return NULL;
+	if (WARN_ON_ONCE(sc->rx_data))	/* frame() took or freed it */
+		return ERR_PTR(-EPROTO);
+	sc->rx_data = kvmalloc(msg->length, GFP_KERNEL);
+	return sc->rx_data ?: ERR_PTR(-ENOMEM);
 }
 
 /* Called once when the connection dies; must not sleep. */
@@ -160,6 +187,7 @@ static void srv_dead(struct rio_conn *rc, int err)
 static const struct rio_conn_ops srv_conn_ops = {
 	.frame = srv_frame,
 	.dead = srv_dead,
+	.rx_buf = srv_rx_buf,
 };
 
 static void srv_close_work(struct work_struct *work)
@@ -179,6 +207,7 @@ static void srv_close_work(struct work_struct *work)
 	pr_debug("toaster%u: peer %s gone (%d)\n", t->serial, sc->rc->peer,
 		 sc->rc->err);
 	rio_conn_close(sc->rc);
+	kvfree(sc->rx_data);	/* a payload that never arrived whole */
 	kfree(sc);
 }
 

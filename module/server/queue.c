@@ -380,11 +380,28 @@ void srv_drop_queue(struct srv_toaster *t)
 	}
 }
 
+/* The payload of a new request: taken if it was received in place. */
+static int srv_req_data(struct srv_req *req, const void *payload, void *owned)
+{
+	if (owned) {
+		req->data = owned;
+	} else if (req->msg.length) {
+		req->data = kvmalloc(req->msg.length, GFP_KERNEL);
+		if (!req->data)
+			return -ENOMEM;
+		memcpy(req->data, payload, req->msg.length);
+	}
+	return 0;
+}
+
 /**
  * srv_enqueue() - queue a request of the owner and run the queue
  * @sc: the owner's connection
  * @msg: the request
- * @payload: its @msg->length bytes, copied
+ * @payload: its @msg->length bytes, copied unless they are @owned
+ * @owned: @payload itself when the request may keep it (a kvmalloc()ed
+ *	buffer it was received into, srv_rx_buf()), else NULL; consumed in
+ *	every case
  *
  * Caller holds the toaster's lock.
  *
@@ -392,7 +409,7 @@ void srv_drop_queue(struct srv_toaster *t)
  * (the connection is closed); -ENOMEM.
  */
 int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
-		const void *payload)
+		const void *payload, void *owned)
 {
 	struct srv_toaster *t = sc->t;
 	struct srv_req *req;
@@ -402,32 +419,34 @@ int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
 		if (req->msg.tag == msg->tag) {
 			pr_warn_ratelimited("toaster%u: peer %s: tag %u reused while outstanding, closing\n",
 					    t->serial, sc->rc->peer, msg->tag);
-			return -EPROTO;
+			goto err;
 		}
 		n++;
 	}
 	if (n >= SRV_MAX_INFLIGHT) {
 		pr_warn_ratelimited("toaster%u: peer %s: more than %u requests outstanding, closing\n",
 				    t->serial, sc->rc->peer, SRV_MAX_INFLIGHT);
-		return -EPROTO;
+		goto err;
 	}
 
 	req = kzalloc(sizeof(*req), GFP_KERNEL);
-	if (!req)
+	if (!req) {
+		kvfree(owned);
 		return -ENOMEM;
+	}
 	req->msg = *msg;
 	req->deadline_ms = srv_now_ms() + sc->wait_ms;
-	if (msg->length) {
-		req->data = kvmalloc(msg->length, GFP_KERNEL);
-		if (!req->data) {
-			kfree(req);
-			return -ENOMEM;
-		}
-		memcpy(req->data, payload, msg->length);
+	if (srv_req_data(req, payload, owned)) {
+		kfree(req);
+		return -ENOMEM;
 	}
 	list_add_tail(&req->node, &t->queue);
 	srv_run_queue(t);
 	return 0;
+
+err:
+	kvfree(owned);
+	return -EPROTO;
 }
 
 /**
