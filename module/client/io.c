@@ -161,13 +161,15 @@ ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 	}
 
 	for (;;) {
-		ret = toaster_read_stash(link, buf, count);
-		if (ret)
-			break;
-		ret = toaster_link_wait_up(link, nonblock);
-		if (ret)
-			break;
+		/*
+		 * A cancelled READ first, the stash second: once no cancelled
+		 * READ is outstanding nothing can fill the stash but us, so an
+		 * empty stash stays empty until our READ is answered into rbuf.
+		 * The other order let a late answer fill the stash between the
+		 * two checks, and our READ's toast then overwrote it.
+		 */
 		if (READ_ONCE(link->read_cancelled)) {
+			/* The stash is empty while a cancelled READ is out. */
 			if (nonblock) {
 				ret = -EAGAIN;
 				break;
@@ -177,6 +179,12 @@ ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 				break;
 			continue;
 		}
+		ret = toaster_read_stash(link, buf, count);
+		if (ret)
+			break;
+		ret = toaster_link_wait_up(link, nonblock);
+		if (ret)
+			break;
 
 		ret = toaster_read_once(link, buf, count, nonblock);
 		if (ret != -EAGAIN || nonblock)
