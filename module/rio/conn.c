@@ -174,11 +174,10 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 		for (i = 0; i < n; i++)
 			total += iov[i].iov_len;
 
+		/* tx_list only changes under tx_mutex, which we hold. */
 		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-		spin_lock(&conn->lock);
 		if (!list_empty(&conn->tx_list))
 			msg.msg_flags |= MSG_MORE;
-		spin_unlock(&conn->lock);
 		ret = kernel_sendmsg(conn->sock, &msg, iov, n, total);
 		if (ret == -EAGAIN)
 			return 0;	/* sk_write_space requeues tx_work */
@@ -193,8 +192,43 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 	}
 }
 
+/* Queue a frame; send what is queued if @flush. */
 static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
-			   void *payload, bool flush);
+			   void *payload, bool flush)
+{
+	struct rio_tx *tx;
+	int ret;
+
+	tx = kmalloc(sizeof(*tx), GFP_KERNEL);
+	if (!tx) {
+		/* A stream that lost a frame is broken: fail it. */
+		kvfree(payload);
+		rio_conn_abort(conn, -ENOMEM);
+		return -ENOMEM;
+	}
+	rio_encode(&tx->hdr, msg);
+	tx->payload = payload;
+	tx->len = msg->length;
+
+	mutex_lock(&conn->tx_mutex);
+	spin_lock(&conn->lock);
+	if (conn->dead) {
+		spin_unlock(&conn->lock);
+		mutex_unlock(&conn->tx_mutex);
+		rio_tx_free(tx);
+		return -ENOTCONN;
+	}
+	list_add_tail(&tx->node, &conn->tx_list);
+	conn->tx_bytes += rio_tx_size(tx);
+	spin_unlock(&conn->lock);
+	trace_rio_frame_send(conn, msg);
+
+	ret = flush ? rio_conn_tx_flush(conn) : 0;
+	if (ret < 0)
+		__rio_conn_abort(conn, ret);
+	mutex_unlock(&conn->tx_mutex);
+	return ret;
+}
 
 /**
  * rio_conn_send() - send one frame
@@ -235,43 +269,6 @@ int rio_conn_queue(struct rio_conn *conn, const struct rio_msg *msg,
 	return __rio_conn_send(conn, msg, payload, false);
 }
 EXPORT_SYMBOL_NS_GPL(rio_conn_queue, TOASTER_RIO);
-
-static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
-			   void *payload, bool flush)
-{
-	struct rio_tx *tx;
-	int ret;
-
-	tx = kmalloc(sizeof(*tx), GFP_KERNEL);
-	if (!tx) {
-		/* A stream that lost a frame is broken: fail it. */
-		kvfree(payload);
-		rio_conn_abort(conn, -ENOMEM);
-		return -ENOMEM;
-	}
-	rio_encode(&tx->hdr, msg);
-	tx->payload = payload;
-	tx->len = msg->length;
-
-	mutex_lock(&conn->tx_mutex);
-	spin_lock(&conn->lock);
-	if (conn->dead) {
-		spin_unlock(&conn->lock);
-		mutex_unlock(&conn->tx_mutex);
-		rio_tx_free(tx);
-		return -ENOTCONN;
-	}
-	list_add_tail(&tx->node, &conn->tx_list);
-	conn->tx_bytes += rio_tx_size(tx);
-	spin_unlock(&conn->lock);
-	trace_rio_frame_send(conn, msg);
-
-	ret = flush ? rio_conn_tx_flush(conn) : 0;
-	if (ret < 0)
-		__rio_conn_abort(conn, ret);
-	mutex_unlock(&conn->tx_mutex);
-	return ret;
-}
 
 static void rio_conn_tx_work(struct work_struct *work)
 {

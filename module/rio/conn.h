@@ -114,7 +114,8 @@ struct rio_conn_ops {
  * @tx_cur: frame being sent
  * @tx_off: bytes of @tx_cur already sent
  * @lock: protects @tx_list, @tx_bytes, @rx_throttled, @dead and @err
- * @tx_list: frames waiting to be sent
+ * @tx_list: frames waiting to be sent; changed with both @tx_mutex and
+ *	@lock held, so a holder of either may read it
  * @tx_bytes: memory held by frames not yet sent
  * @rx_throttled: rx_work stopped reading until @tx_bytes drains
  * @dead: no more frames are received or sent

@@ -1841,6 +1841,7 @@ static int cmd_mem_dev(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const char *cmd;
+	int kind;
 
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -1860,21 +1861,12 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	argc--;
 	argv++;
+	kind = kind_of(cmd);	/* the single measurements: the kinds table */
 
-	if (!strcmp(cmd, "echo-server"))
+	if (kind >= 0)
+		cmd_single(argc, argv, kind);
+	else if (!strcmp(cmd, "echo-server"))
 		cmd_echo_server(argc, argv);
-	else if (!strcmp(cmd, "tcp-rtt"))
-		cmd_single(argc, argv, K_TCP);
-	else if (!strcmp(cmd, "tcp-stream"))
-		cmd_single(argc, argv, K_TCP_STREAM);
-	else if (!strcmp(cmd, "pty-rtt"))
-		cmd_single(argc, argv, K_PTY);
-	else if (!strcmp(cmd, "dev-rtt"))
-		cmd_single(argc, argv, K_DEV);
-	else if (!strcmp(cmd, "dev-stream"))
-		cmd_single(argc, argv, K_DEV_STREAM);
-	else if (!strcmp(cmd, "dev-ping"))
-		cmd_single(argc, argv, K_PING);
 	else if (!strcmp(cmd, "mix"))
 		cmd_mix(argc, argv);
 	else if (!strcmp(cmd, "clock"))

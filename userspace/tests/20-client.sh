@@ -21,7 +21,7 @@ now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
 cleanup() {
 	exec 3>&- 4>&- 5>&- 2>/dev/null
-	[ -n "${nc_pid:-}" ] && kill "$nc_pid" 2>/dev/null && kill -CONT "$nc_pid" 2>/dev/null
+	[ -n "${nc_pid:-}" ] && nc_stop
 	ip netns delete c20 2>/dev/null
 	rmmod toaster 2>/dev/null
 	rmmod toaster_server 2>/dev/null
@@ -31,6 +31,28 @@ cleanup() {
 trap cleanup EXIT
 
 # expect_fail NAME TEXT CMD...: CMD fails and says TEXT (e.g. an errno text)
+# A silent server: nc listening on port $1 (run through the rest of the
+# arguments, e.g. "ip netns exec c20", if any), its stdin a fifo that only
+# the test writes, on fd 4: it keeps its connection open and says nothing
+# it is not told to. What it receives goes to /tmp/c20.nc.
+nc_start() {
+	_port=$1
+	shift
+	mkfifo /tmp/c20.fifo
+	"$@" nc -l -p "$_port" </tmp/c20.fifo >/tmp/c20.nc 2>/dev/null &
+	nc_pid=$!
+	exec 4>/tmp/c20.fifo
+}
+
+nc_stop() {
+	kill "$nc_pid" 2>/dev/null
+	kill -CONT "$nc_pid" 2>/dev/null	# if the test stopped it
+	wait "$nc_pid" 2>/dev/null
+	nc_pid=
+	exec 4>&-
+	rm -f /tmp/c20.fifo
+}
+
 expect_fail() {
 	_n=$1 _t=$2
 	shift 2
@@ -177,12 +199,7 @@ ktap_check "a stream under a hail of signals comes back whole and in order" \
 # wait for the server. The first call waits, at most timeout_ms.
 if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 	echo 3000 >/sys/module/toaster/parameters/timeout_ms
-	# nc's stdin never ends (a fifo nobody writes): it keeps the
-	# connection open and silent.
-	mkfifo /tmp/c20.fifo
-	nc -l -p 5003 </tmp/c20.fifo >/dev/null 2>&1 &
-	nc_pid=$!
-	exec 4>/tmp/c20.fifo
+	nc_start 5003
 	sleep 0.3
 	# Stopped, nc never closes its end: a connection we merely shut down
 	# would be left in FIN-WAIT-2 (checked below).
@@ -226,14 +243,8 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 		ktap_not_ok "a failed connection is closed abortively, nothing lingers" \
 			"$(ss -tan '( dport = :5003 )')"
 	fi
-	kill "$nc_pid" 2>/dev/null
-	wait "$nc_pid" 2>/dev/null
-	exec 4>&-
-	rm -f /tmp/c20.fifo
-	mkfifo /tmp/c20.fifo
-	nc -l -p 5003 </tmp/c20.fifo >/dev/null 2>&1 &
-	nc_pid=$!
-	exec 4>/tmp/c20.fifo
+	nc_stop
+	nc_start 5003
 	sleep 0.3
 	t0=$(now_ms)
 	exec 5<>$T3
@@ -246,19 +257,13 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 	else
 		ktap_not_ok "open returns at once with a silent server" "took $ms ms"
 	fi
-	kill "$nc_pid" 2>/dev/null
-	wait "$nc_pid" 2>/dev/null
-	exec 4>&-
-	rm -f /tmp/c20.fifo
+	nc_stop
 
 	# A server that answers HELLO granting the write credit (tag 1, room
 	# 4096; caps NOTIFY|CREDIT, max_payload 65536, max_inflight 16,
 	# wait_ms 1), then never answers again: write() returns at once,
 	# and fsync() reports that the bytes may be lost.
-	mkfifo /tmp/c20.fifo
-	nc -l -p 5003 </tmp/c20.fifo >/dev/null 2>&1 &
-	nc_pid=$!
-	exec 4>/tmp/c20.fifo
+	nc_start 5003
 	printf '\122\111\117\041\001\001\000\001\000\000\000\001' >&4
 	printf '\000\000\000\000\000\000\000\000\000\000\000\000' >&4
 	printf '\000\000\000\020\000\000\020\000' >&4
@@ -276,18 +281,16 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 		ktap_not_ok "write-behind: write() returns at once, fsync() reports the loss (EIO)" \
 			"rc=$rc" "$out"
 	fi
-	kill "$nc_pid" 2>/dev/null
-	wait "$nc_pid" 2>/dev/null
-	nc_pid=
-	exec 4>&-
-	rm -f /tmp/c20.fifo
+	nc_stop
 	echo 5000 >/sys/module/toaster/parameters/timeout_ms
 else
 	for n in "other misc devices open while a call waits for a silent server" \
 		"silent server: the first call fails with ETIMEDOUT" \
 		"the timeout is timeout_ms" \
+		"a failed connection is closed abortively, nothing lingers" \
 		"sysfs state connecting while HELLO is unanswered" \
-		"open returns at once with a silent server"; do
+		"open returns at once with a silent server" \
+		"write-behind: write() returns at once, fsync() reports the loss (EIO)"; do
 		ktap_skip "$n" "no nc or mkfifo"
 	done
 fi
@@ -299,18 +302,12 @@ if ip netns add c20 2>/dev/null && ip -n c20 link set lo up; then
 	expect_fail "an opener in another namespace connects from there" "refused" \
 		ip netns exec c20 toasterctl -d $T1 status
 	echo 1000 >/sys/module/toaster/parameters/timeout_ms
-	mkfifo /tmp/c20.fifo
-	ip netns exec c20 nc -l -p 5001 </tmp/c20.fifo >/tmp/c20.ns 2>/dev/null &
-	nc_pid=$!
-	exec 4>/tmp/c20.fifo
+	nc_start 5001 ip netns exec c20
 	sleep 0.3
 	ip netns exec c20 toasterctl -d $T1 status >/dev/null 2>&1
-	kill "$nc_pid" 2>/dev/null
-	wait "$nc_pid" 2>/dev/null
-	nc_pid=
-	exec 4>&-
+	nc_stop
 	expect_out "its HELLO reaches a listener in that namespace" 'RIO!' \
-		head -c 4 /tmp/c20.ns
+		head -c 4 /tmp/c20.nc
 	echo 5000 >/sys/module/toaster/parameters/timeout_ms
 	ip netns delete c20
 else
