@@ -49,7 +49,7 @@ static void rio_hdr_layout_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hdr, length), 24);
 	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hdr, room), 28);
 
-	KUNIT_EXPECT_EQ(test, sizeof(struct rio_hello), 16);
+	KUNIT_EXPECT_EQ(test, sizeof(struct rio_hello), 40);
 	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hello, caps), 0);
 	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hello, max_payload), 4);
 	KUNIT_EXPECT_EQ(test, offsetof(struct rio_hello, max_inflight), 8);
@@ -111,6 +111,12 @@ static const struct rio_frame_case rio_valid_frames[] = {
 	{ "HELLO response with the slot's room", RIO_DIR_RESPONSE,
 	  { .opcode = RIO_OP_HELLO, .flags = RIO_F_RESPONSE, .tag = T_TAG,
 	    .length = sizeof(struct rio_hello), .room = 0x80000000 } },
+	{ "HELLO request resuming a session", RIO_DIR_REQUEST,
+	  { .opcode = RIO_OP_HELLO, .flags = RIO_F_RESUME, .tag = 1, .arg = 1,
+	    .length = sizeof(struct rio_hello) } },
+	{ "HELLO response STALE", RIO_DIR_RESPONSE,
+	  { .opcode = RIO_OP_HELLO, .flags = RIO_F_RESPONSE, .tag = T_TAG,
+	    .status = RIO_S_STALE } },
 	{ "HELLO response BUSY", RIO_DIR_RESPONSE,
 	  { .opcode = RIO_OP_HELLO, .flags = RIO_F_RESPONSE, .tag = T_TAG,
 	    .status = RIO_S_BUSY } },
@@ -328,6 +334,14 @@ static const struct rio_bad_case rio_bad_cases[] = {
 	  .bad = RIO_BAD_FLAGS },
 	{ .desc = "NONBLOCK on CANCEL", .dir = RIO_DIR_REQUEST,
 	  .msg = { .opcode = RIO_OP_CANCEL, .flags = RIO_F_NONBLOCK, .arg = 1 },
+	  .bad = RIO_BAD_FLAGS },
+	{ .desc = "RESUME on PING", .dir = RIO_DIR_REQUEST,
+	  .msg = { .opcode = RIO_OP_PING, .flags = RIO_F_RESUME, .tag = 1 },
+	  .bad = RIO_BAD_FLAGS },
+	{ .desc = "RESUME in a response", .dir = RIO_DIR_RESPONSE,
+	  .msg = { .opcode = RIO_OP_HELLO,
+		   .flags = RIO_F_RESPONSE | RIO_F_RESUME, .tag = 1,
+		   .length = sizeof(struct rio_hello) },
 	  .bad = RIO_BAD_FLAGS },
 	{ .desc = "NONBLOCK in a response", .dir = RIO_DIR_RESPONSE,
 	  .msg = { .opcode = RIO_OP_READ,
@@ -757,6 +771,29 @@ static const struct rio_hello_case rio_hello_cases[] = {
 	{ "wait_ms 0",
 	  { .caps = RIO_CAP_NOTIFY, .max_payload = RIO_MAX_PAYLOAD,
 	    .max_inflight = 1, .wait_ms = 0 }, RIO_BAD_ARG },
+	{ "keepalive_ms at its limit",
+	  { .caps = RIO_CAP_NOTIFY, .max_payload = RIO_MAX_PAYLOAD,
+	    .max_inflight = 1, .wait_ms = 1,
+	    .keepalive_ms = RIO_MAX_KEEPALIVE_MS }, RIO_OK },
+	{ "keepalive_ms over its limit",
+	  { .caps = RIO_CAP_NOTIFY, .max_payload = RIO_MAX_PAYLOAD,
+	    .max_inflight = 1, .wait_ms = 1,
+	    .keepalive_ms = RIO_MAX_KEEPALIVE_MS + 1 }, RIO_BAD_ARG },
+	{ "session with RIO_CAP_SESSION",
+	  { .caps = RIO_CAP_SESSION, .max_payload = RIO_MAX_PAYLOAD,
+	    .max_inflight = 1, .wait_ms = 1, .resume_ms = RIO_MAX_RESUME_MS,
+	    .session = { 1, [15] = 0xff } }, RIO_OK },
+	{ "resume_ms over its limit",
+	  { .caps = RIO_CAP_SESSION, .max_payload = RIO_MAX_PAYLOAD,
+	    .max_inflight = 1, .wait_ms = 1,
+	    .resume_ms = RIO_MAX_RESUME_MS + 1 }, RIO_BAD_ARG },
+	{ "resume_ms without RIO_CAP_SESSION",
+	  { .caps = RIO_CAP_NOTIFY, .max_payload = RIO_MAX_PAYLOAD,
+	    .max_inflight = 1, .wait_ms = 1, .resume_ms = 1 }, RIO_BAD_ARG },
+	{ "session id without RIO_CAP_SESSION",
+	  { .caps = RIO_CAP_NOTIFY, .max_payload = RIO_MAX_PAYLOAD,
+	    .max_inflight = 1, .wait_ms = 1, .session = { [15] = 1 } },
+	  RIO_BAD_ARG },
 };
 
 static void rio_hello_desc(const struct rio_hello_case *c, char *desc)
@@ -786,19 +823,31 @@ static void rio_hello_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.max_payload, c->info.max_payload);
 	KUNIT_EXPECT_EQ(test, out.max_inflight, c->info.max_inflight);
 	KUNIT_EXPECT_EQ(test, out.wait_ms, c->info.wait_ms);
+	KUNIT_EXPECT_EQ(test, out.keepalive_ms, c->info.keepalive_ms);
+	KUNIT_EXPECT_EQ(test, out.resume_ms, c->info.resume_ms);
+	KUNIT_EXPECT_MEMEQ(test, out.session, c->info.session,
+			   RIO_SESSION_LEN);
 }
 
 static void rio_hello_wire_test(struct kunit *test)
 {
-	static const u8 want[16] = {
-		0x00, 0x00, 0x00, 0x01,		/* caps: RIO_CAP_NOTIFY */
+	static const u8 want[40] = {
+		0x00, 0x00, 0x00, 0x05,		/* caps: NOTIFY | SESSION */
 		0x00, 0x01, 0x00, 0x00,		/* max_payload: 65536 */
 		0x00, 0x00, 0x00, 0x02,		/* max_inflight */
 		0x01, 0x02, 0x03, 0x04,		/* wait_ms */
+		0x00, 0x00, 0x03, 0xe8,		/* keepalive_ms: 1000 */
+		0x00, 0x00, 0x75, 0x30,		/* resume_ms: 30000 */
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, /* session */
+		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
 	};
 	const struct rio_hello_info info = {
-		.caps = RIO_CAP_NOTIFY, .max_payload = RIO_MAX_PAYLOAD,
+		.caps = RIO_CAP_NOTIFY | RIO_CAP_SESSION,
+		.max_payload = RIO_MAX_PAYLOAD,
 		.max_inflight = 2, .wait_ms = 0x01020304,
+		.keepalive_ms = 1000, .resume_ms = 30000,
+		.session = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+			     0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f },
 	};
 	struct rio_hello_info out;
 	struct rio_hello h;
@@ -809,6 +858,8 @@ static void rio_hello_wire_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rio_hello_decode(&h, &out), RIO_OK);
 	KUNIT_EXPECT_EQ(test, out.wait_ms, 0x01020304);
 	KUNIT_EXPECT_EQ(test, out.max_payload, RIO_MAX_PAYLOAD);
+	KUNIT_EXPECT_EQ(test, out.resume_ms, 30000);
+	KUNIT_EXPECT_EQ(test, out.session[15], 0x1f);
 }
 
 /* ---- status <-> errno ---- */
@@ -832,6 +883,7 @@ static const struct rio_errno_case rio_errno_cases[] = {
 	{ RIO_S_MSGSIZE, EMSGSIZE },
 	{ RIO_S_IO, EIO },
 	{ RIO_S_SHUTDOWN, ESHUTDOWN },
+	{ RIO_S_STALE, ESTALE },
 };
 
 static void rio_errno_desc(const struct rio_errno_case *c, char *desc)

@@ -20,6 +20,9 @@
 #define RIO_BASE_PORT		5000	/* toaster N listens on 5000 + N */
 #define RIO_MAX_SERIAL		64
 #define RIO_HELLO_TIMEOUT_MS	3000	/* server closes a silent connection */
+#define RIO_SESSION_LEN		16	/* bytes of a session id */
+#define RIO_MAX_KEEPALIVE_MS	600000	/* HELLO keepalive_ms at most */
+#define RIO_MAX_RESUME_MS	3600000	/* HELLO resume_ms at most */
 
 /**
  * struct rio_hdr - RIO frame header as it is on the wire (32 bytes)
@@ -64,7 +67,8 @@ enum rio_opcode {
 
 #define RIO_F_RESPONSE	0x0001	/* set in every server-to-client frame */
 #define RIO_F_NONBLOCK	0x0002	/* READ/WRITE: answer RIO_S_AGAIN, don't wait */
-#define RIO_F_MASK	(RIO_F_RESPONSE | RIO_F_NONBLOCK)
+#define RIO_F_RESUME	0x0004	/* HELLO request: resume the session named */
+#define RIO_F_MASK	(RIO_F_RESPONSE | RIO_F_NONBLOCK | RIO_F_RESUME)
 
 /* NOTIFY arg: readiness of the toaster, drives poll() on the client */
 #define RIO_READY_IN	0x0001	/* READ would not wait: toast ready, or EOF */
@@ -74,23 +78,39 @@ enum rio_opcode {
 /* HELLO capabilities */
 #define RIO_CAP_NOTIFY	0x0001	/* the server sends NOTIFY frames */
 #define RIO_CAP_CREDIT	0x0002	/* responses carry the slot's room */
-#define RIO_CAP_MASK	(RIO_CAP_NOTIFY | RIO_CAP_CREDIT)
+#define RIO_CAP_SESSION	0x0004	/* a session survives its connection */
+#define RIO_CAP_MASK	(RIO_CAP_NOTIFY | RIO_CAP_CREDIT | RIO_CAP_SESSION)
 
 /**
- * struct rio_hello - HELLO payload, both directions (16 bytes)
+ * struct rio_hello - HELLO payload, both directions (40 bytes)
  * @caps: RIO_CAP_* offered (request) or granted (response)
  * @max_payload: largest payload the sender accepts in one frame
  * @max_inflight: requests the sender accepts outstanding at once
  * @wait_ms: request: longest time (ms, >= 1) the server may park a blocking
  *	READ or WRITE before answering RIO_S_AGAIN, so that no wait of the
  *	client is unbounded; response: the value the server uses
+ * @keepalive_ms: request: the client sends a frame at least that often
+ *	(0: no promise); the server may close a connection silent for
+ *	RIO_KEEPALIVE_MISSES + 1 times as long. Response: the value in use.
+ * @resume_ms: with RIO_CAP_SESSION: request: how long the client wants its
+ *	session kept after its connection dies; response: how long it is
+ * @session: request: with RIO_F_RESUME, the session to resume; without,
+ *	the id the client wants for its new session, which replaces a
+ *	session of that id (zero: the server picks one). Response: the
+ *	session's id, zero if RIO_CAP_SESSION was not granted
  */
 struct rio_hello {
 	__be32 caps;
 	__be32 max_payload;
 	__be32 max_inflight;
 	__be32 wait_ms;
+	__be32 keepalive_ms;
+	__be32 resume_ms;
+	__u8 session[RIO_SESSION_LEN];
 };
+
+/* Keepalives a peer may miss before the other side declares it dead. */
+#define RIO_KEEPALIVE_MISSES	3
 
 /* RIO's own status codes, mapped to and from errno on each side. */
 enum rio_status {
@@ -107,6 +127,7 @@ enum rio_status {
 	RIO_S_MSGSIZE	= 10,	/* EMSGSIZE */
 	RIO_S_IO	= 11,	/* EIO, and any errno without its own code */
 	RIO_S_SHUTDOWN	= 12,	/* ESHUTDOWN: the server is going away */
+	RIO_S_STALE	= 13,	/* ESTALE: no such session (HELLO resume) */
 	RIO_S_MAX
 };
 
@@ -165,16 +186,23 @@ int rio_check_reply(const struct rio_msg *req, const struct rio_msg *resp);
  * @max_payload: largest payload per frame
  * @max_inflight: requests accepted outstanding
  * @wait_ms: longest park of a blocking request, see struct rio_hello
+ * @keepalive_ms: see struct rio_hello
+ * @resume_ms: see struct rio_hello
+ * @session: see struct rio_hello
  */
 struct rio_hello_info {
 	__u32 caps;
 	__u32 max_payload;
 	__u32 max_inflight;
 	__u32 wait_ms;
+	__u32 keepalive_ms;
+	__u32 resume_ms;
+	__u8 session[RIO_SESSION_LEN];
 };
 
 void rio_hello_encode(struct rio_hello *h, const struct rio_hello_info *info);
 int rio_hello_decode(const struct rio_hello *h, struct rio_hello_info *info);
+int rio_session_none(const __u8 *id);
 void rio_args_to_wire(void *wire, const void *host, __u32 len, __u32 word);
 void rio_args_from_wire(void *host, const void *wire, __u32 len, __u32 word);
 const char *rio_bad_str(int bad);

@@ -11,6 +11,7 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/stddef.h>
+#include <linux/string.h>
 #include <asm/byteorder.h>
 #else
 /* Userspace links this file into each tool: nothing to export. */
@@ -19,6 +20,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 #ifndef __force
 #define __force
 #endif
@@ -33,7 +35,7 @@
 #include <toaster/rio.h>
 
 static_assert(sizeof(struct rio_hdr) == 32, "RIO header is 32 bytes");
-static_assert(sizeof(struct rio_hello) == 16, "RIO hello is 16 bytes");
+static_assert(sizeof(struct rio_hello) == 40, "RIO hello is 40 bytes");
 /* The wire layout, field by field (docs/protocol.md). */
 static_assert(offsetof(struct rio_hdr, magic) == 0, "magic at 0");
 static_assert(offsetof(struct rio_hdr, version) == 4, "version at 4");
@@ -49,6 +51,9 @@ static_assert(offsetof(struct rio_hello, caps) == 0, "caps at 0");
 static_assert(offsetof(struct rio_hello, max_payload) == 4, "max_payload at 4");
 static_assert(offsetof(struct rio_hello, max_inflight) == 8, "max_inflight at 8");
 static_assert(offsetof(struct rio_hello, wait_ms) == 12, "wait_ms at 12");
+static_assert(offsetof(struct rio_hello, keepalive_ms) == 16, "keepalive_ms at 16");
+static_assert(offsetof(struct rio_hello, resume_ms) == 20, "resume_ms at 20");
+static_assert(offsetof(struct rio_hello, session) == 24, "session at 24");
 
 /**
  * rio_encode() - fill a wire header from a host-order message
@@ -81,6 +86,8 @@ static int rio_check_request(const struct rio_msg *m)
 		return RIO_BAD_IOCTL;
 	if ((m->flags & RIO_F_NONBLOCK) &&
 	    m->opcode != RIO_OP_READ && m->opcode != RIO_OP_WRITE)
+		return RIO_BAD_FLAGS;
+	if ((m->flags & RIO_F_RESUME) && m->opcode != RIO_OP_HELLO)
 		return RIO_BAD_FLAGS;
 
 	switch (m->opcode) {
@@ -280,6 +287,9 @@ void rio_hello_encode(struct rio_hello *h, const struct rio_hello_info *info)
 	h->max_payload = cpu_to_be32(info->max_payload);
 	h->max_inflight = cpu_to_be32(info->max_inflight);
 	h->wait_ms = cpu_to_be32(info->wait_ms);
+	h->keepalive_ms = cpu_to_be32(info->keepalive_ms);
+	h->resume_ms = cpu_to_be32(info->resume_ms);
+	memcpy(h->session, info->session, RIO_SESSION_LEN);
 }
 EXPORT_SYMBOL_NS_GPL(rio_hello_encode, TOASTER_RIO);
 
@@ -296,15 +306,41 @@ int rio_hello_decode(const struct rio_hello *h, struct rio_hello_info *info)
 	info->max_payload = be32_to_cpu(h->max_payload);
 	info->max_inflight = be32_to_cpu(h->max_inflight);
 	info->wait_ms = be32_to_cpu(h->wait_ms);
+	info->keepalive_ms = be32_to_cpu(h->keepalive_ms);
+	info->resume_ms = be32_to_cpu(h->resume_ms);
+	memcpy(info->session, h->session, RIO_SESSION_LEN);
 
 	if (info->caps & ~RIO_CAP_MASK)
 		return RIO_BAD_ARG;
 	if (info->max_payload < 1 || info->max_payload > RIO_MAX_PAYLOAD ||
-	    info->max_inflight < 1 || info->wait_ms < 1)
+	    info->max_inflight < 1 || info->wait_ms < 1 ||
+	    info->keepalive_ms > RIO_MAX_KEEPALIVE_MS ||
+	    info->resume_ms > RIO_MAX_RESUME_MS)
+		return RIO_BAD_ARG;
+	/* A session is only spoken of when it was offered or granted. */
+	if (!(info->caps & RIO_CAP_SESSION) &&
+	    (info->resume_ms || !rio_session_none(info->session)))
 		return RIO_BAD_ARG;
 	return RIO_OK;
 }
 EXPORT_SYMBOL_NS_GPL(rio_hello_decode, TOASTER_RIO);
+
+/**
+ * rio_session_none() - is this session id all zero, i.e. no session?
+ * @id: RIO_SESSION_LEN bytes
+ *
+ * Return: 1 if every byte is 0, else 0.
+ */
+int rio_session_none(const __u8 *id)
+{
+	unsigned int i;
+	__u8 acc = 0;
+
+	for (i = 0; i < RIO_SESSION_LEN; i++)
+		acc |= id[i];
+	return !acc;
+}
+EXPORT_SYMBOL_NS_GPL(rio_session_none, TOASTER_RIO);
 
 /**
  * rio_args_to_wire() - encode an IOCTL argument for the wire
@@ -418,6 +454,7 @@ static const char * const rio_status_names[RIO_S_MAX] = {
 	[RIO_S_MSGSIZE]		= "MSGSIZE",
 	[RIO_S_IO]		= "IO",
 	[RIO_S_SHUTDOWN]	= "SHUTDOWN",
+	[RIO_S_STALE]		= "STALE",
 };
 
 /**
@@ -449,6 +486,7 @@ static const int rio_errnos[RIO_S_MAX] = {
 	[RIO_S_MSGSIZE]	 = EMSGSIZE,
 	[RIO_S_IO]	 = EIO,
 	[RIO_S_SHUTDOWN] = ESHUTDOWN,
+	[RIO_S_STALE]	 = ESTALE,
 };
 
 /**

@@ -29,6 +29,10 @@ static int srv_status_show(struct seq_file *s, void *unused)
 		   c->bytes_written, c->bytes_read, c->bytes_dropped);
 	seq_printf(s, "requests: %llu\nconnections: %llu\ncancelled: %llu\n",
 		   c->requests, c->connections, c->cancelled);
+	seq_printf(s, "session: %s\nresumes: %llu\nreplayed: %llu\n",
+		   !srv_session_live(t) ? "none" :
+		   t->owner ? "attached" : "detached",
+		   t->sess.resumes, t->sess.replayed);
 	mutex_unlock(&t->lock);
 	return 0;
 }

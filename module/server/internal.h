@@ -6,6 +6,7 @@
  *   listen.c   listeners and accept
  *   peer.c     a client connection: HELLO and ownership, frames, teardown
  *   queue.c    a toaster's request queue and what each request does
+ *   session.c  sessions that outlive a connection, and their reply cache
  *   debugfs.c  status files
  *   model.c    the simulated toaster itself (no locks, no clock)
  *
@@ -54,6 +55,44 @@ struct sock;
 #define SRV_MAX_CONNS		8
 
 /**
+ * struct srv_reply - an answer kept for the session to replay
+ * @msg: the answer's header, room 0; @msg.tag == 0: the entry is free
+ * @payload: a copy of its payload, or NULL
+ * @lost: the copy could not be made: a replay answers RIO_S_IO, so the
+ *	loss is reported, not hidden
+ */
+struct srv_reply {
+	struct rio_msg msg;
+	void *payload;
+	bool lost;
+};
+
+/**
+ * struct srv_session - the owner's session, which survives its connection
+ * @id: random, given in the HELLO answer; all zero: no session
+ * @resume_ms: how long it is kept once its connection died
+ * @expire_work: ends it @resume_ms after its connection died
+ * @replies: the last SRV_MAX_INFLIGHT answers to requests with an effect
+ *	(READ, WRITE, IOCTL), oldest overwritten first
+ * @next: the entry of @replies the next answer takes
+ * @resumes: connections that resumed a session of this toaster
+ * @replayed: answers sent again from @replies
+ *
+ * The client has at most max_inflight (SRV_MAX_INFLIGHT) requests
+ * unanswered, so an answer it has not seen is always among the last
+ * SRV_MAX_INFLIGHT sent (docs/protocol.md, "Sessions").
+ */
+struct srv_session {
+	u8 id[RIO_SESSION_LEN];
+	u32 resume_ms;
+	struct delayed_work expire_work;
+	struct srv_reply replies[SRV_MAX_INFLIGHT];
+	unsigned int next;
+	u64 resumes;
+	u64 replayed;
+};
+
+/**
  * struct srv_toaster - one toaster and its listener
  * @srv: instance
  * @serial: N, listening on base_port + N
@@ -72,6 +111,8 @@ struct sock;
  * @queue: requests of @owner, oldest first
  * @ready_mask: readiness last sent to @owner in a NOTIFY
  * @toast_work: runs the queue when toast gets ready or a wait expires
+ * @sess: the owner's session; it holds the toaster while its connection
+ *	is gone, until it is resumed or expires
  * @stopping: the instance is going away: no new owner
  */
 struct srv_toaster {
@@ -91,6 +132,7 @@ struct srv_toaster {
 	struct list_head queue;
 	u32 ready_mask;
 	struct delayed_work toast_work;
+	struct srv_session sess;
 	bool stopping;
 };
 
@@ -115,9 +157,14 @@ struct toaster_srv {
  * @rc: transport
  * @hello_work: closes the connection if no HELLO came in time
  * @close_work: tears the connection down once it is dead
+ * @idle_work: closes the connection when it stays silent too long
  * @hello_done: HELLO accepted, this is @t's owner (under @t->lock)
+ * @bye: the client said BYE: its session ends with the connection
  * @caps: RIO_CAP_* granted in the HELLO answer
  * @wait_ms: how long a blocking request may be parked
+ * @idle_ms: a connection silent that long is dead (0: no limit), from
+ *	the keepalive the client promised in its HELLO
+ * @last_rx: jiffies of the last frame received, WRITE_ONCE
  * @rx_data: the payload being received, kvmalloc()ed for it
  *	(srv_rx_buf()); handed to the request it belongs to, freed with the
  *	connection if it never arrived whole
@@ -128,9 +175,13 @@ struct srv_conn {
 	struct rio_conn *rc;
 	struct delayed_work hello_work;
 	struct work_struct close_work;
+	struct delayed_work idle_work;
 	bool hello_done;
+	bool bye;
 	u32 caps;
 	u32 wait_ms;
+	u32 idle_ms;
+	unsigned long last_rx;
 	void *rx_data;
 };
 
@@ -155,8 +206,23 @@ void srv_run_queue(struct srv_toaster *t);
 int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
 		const void *payload, void *owned);
 void srv_cancel(struct srv_toaster *t, u32 tag);
+int srv_ping(struct srv_conn *sc, const struct rio_msg *msg,
+	     const void *payload, void *owned);
 void srv_drop_queue(struct srv_toaster *t);
 void srv_toast_work(struct work_struct *work);
+
+/* session.c */
+void srv_session_init(struct srv_toaster *t);
+bool srv_session_live(const struct srv_toaster *t);
+bool srv_session_match(const struct srv_toaster *t, const u8 *id);
+void srv_session_new(struct srv_toaster *t, u32 resume_ms, const u8 *id);
+void srv_session_end(struct srv_toaster *t);
+void srv_session_detach(struct srv_toaster *t);
+void srv_session_resume(struct srv_toaster *t);
+void srv_session_keep(struct srv_toaster *t, const struct rio_msg *msg,
+		      const void *payload);
+int srv_session_replay(struct srv_toaster *t, const struct rio_msg *msg);
+void srv_session_stop(struct srv_toaster *t);
 
 /* peer.c */
 void srv_accept_one(struct srv_toaster *t, struct socket *sock);

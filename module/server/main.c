@@ -26,6 +26,10 @@ static unsigned int toast_ms = 100;
 module_param(toast_ms, uint, 0444);
 MODULE_PARM_DESC(toast_ms, "Toasting time per darkness level in ms, 0..60000; 0 makes a plain pipe (default 100)");
 
+static unsigned int resume_ms = 30000;
+module_param(resume_ms, uint, 0444);
+MODULE_PARM_DESC(resume_ms, "How long a client's session outlives its connection, waiting to be resumed, in ms, 0..3600000; 0: no sessions (default 30000)");
+
 static struct toaster_srv *toaster_server;
 
 static int __init toaster_server_init(void)
@@ -34,6 +38,7 @@ static int __init toaster_server_init(void)
 		.count = count,
 		.base_port = RIO_BASE_PORT,
 		.toast_ms = toast_ms,
+		.resume_ms = resume_ms,
 		.debugfs_name = KBUILD_MODNAME,
 	};
 	struct toaster_srv *srv;
@@ -46,6 +51,11 @@ static int __init toaster_server_init(void)
 		pr_err("toast_ms=%u: must be 0..%u\n", toast_ms, SRV_MAX_TOAST_MS);
 		return -EINVAL;
 	}
+	if (resume_ms > RIO_MAX_RESUME_MS) {
+		pr_err("resume_ms=%u: must be 0..%u\n", resume_ms,
+		       RIO_MAX_RESUME_MS);
+		return -EINVAL;
+	}
 	if (toaster_parse_addr(addr, &cfg.addr)) {
 		pr_err("addr=%s: not an IPv4 or IPv6 literal\n", addr);
 		return -EINVAL;
@@ -54,8 +64,9 @@ static int __init toaster_server_init(void)
 	if (IS_ERR(srv))
 		return PTR_ERR(srv);
 	toaster_server = srv;
-	pr_info("%u toaster(s) on ports %u..%u, toast_ms=%u\n", count,
-		RIO_BASE_PORT + 1, RIO_BASE_PORT + count, toast_ms);
+	pr_info("%u toaster(s) on ports %u..%u, toast_ms=%u, resume_ms=%u\n",
+		count, RIO_BASE_PORT + 1, RIO_BASE_PORT + count, toast_ms,
+		resume_ms);
 	return 0;
 }
 

@@ -27,12 +27,23 @@
 #define SRV_KEEPINTVL_S		5
 #define SRV_KEEPCNT		3
 
-/* The owner is gone: its requests die with it, nobody is left to answer. */
+/*
+ * The owner's connection is gone: its queued requests die with it, nobody
+ * is left to answer; none of them ran, and a client that resumes its
+ * session sends them again. The session waits for that, unless the
+ * client said BYE.
+ */
 static void srv_detach_owner(struct srv_toaster *t)
 {
+	bool bye = t->owner->bye;
+
 	lockdep_assert_held(&t->lock);
 	srv_drop_queue(t);
 	t->owner = NULL;
+	if (bye)
+		srv_session_end(t);
+	else
+		srv_session_detach(t);
 }
 
 /*
@@ -63,6 +74,64 @@ static int srv_refuse(struct srv_conn *sc, const struct rio_msg *req,
 	return -ECONNREFUSED;	/* closes; the answer is already queued */
 }
 
+/*
+ * A HELLO that names a session: with RIO_F_RESUME it resumes it; without,
+ * it is the id the client wants for a new session, which replaces the
+ * session of that id (the client's own previous one: it need not wait for
+ * it to expire). Either way the session's old connection, if the server
+ * still has it, is done. Return: 0, or a refusal.
+ */
+static int srv_hello_session(struct srv_conn *sc, const struct rio_msg *req,
+			     const struct rio_hello_info *info)
+{
+	struct srv_toaster *t = sc->t;
+	bool resume = req->flags & RIO_F_RESUME;
+
+	if (rio_session_none(info->session))
+		return resume ? -EPROTO : 0;
+	if (!srv_session_match(t, info->session)) {
+		if (resume)
+			return srv_refuse(sc, req, RIO_S_STALE, "no such session");
+		return 0;	/* long gone: nothing to end */
+	}
+	if (t->owner) {
+		rio_conn_abort(t->owner->rc, -ECONNRESET);
+		srv_detach_owner(t);
+	}
+	if (!resume)
+		srv_session_end(t);
+	return 0;
+}
+
+/*
+ * What the HELLO answer grants: the capabilities we know, a session if
+ * both sides want one, the keepalive the client promised.
+ */
+static void srv_hello_grant(struct srv_conn *sc, const struct rio_msg *req,
+			    struct rio_hello_info *info)
+{
+	struct srv_toaster *t = sc->t;
+	u32 resume_ms = min(info->resume_ms, t->srv->cfg.resume_ms);
+
+	sc->wait_ms = min(info->wait_ms, SRV_MAX_WAIT_MS);
+	sc->caps = info->caps & RIO_CAP_MASK;
+	if (req->flags & RIO_F_RESUME)
+		srv_session_resume(t);
+	else if ((sc->caps & RIO_CAP_SESSION) && resume_ms)
+		srv_session_new(t, resume_ms, info->session);
+	else
+		sc->caps &= ~RIO_CAP_SESSION;
+
+	info->caps = sc->caps;
+	info->max_payload = RIO_MAX_PAYLOAD;
+	info->max_inflight = SRV_MAX_INFLIGHT;
+	info->wait_ms = sc->wait_ms;
+	info->resume_ms = srv_session_live(t) ? t->sess.resume_ms : 0;
+	memcpy(info->session, t->sess.id, RIO_SESSION_LEN);
+	if (info->keepalive_ms)
+		sc->idle_ms = (RIO_KEEPALIVE_MISSES + 1) * info->keepalive_ms;
+}
+
 static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
 		     const void *payload)
 {
@@ -90,11 +159,16 @@ static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
 	}
 	if (req->arg != t->serial)
 		return srv_refuse(sc, req, RIO_S_NODEV, "serial mismatch");
+	ret = srv_hello_session(sc, req, &info);
+	if (ret)
+		return ret;
 	if (t->owner && srv_owner_leaving(t)) {
 		rio_conn_abort(t->owner->rc, -ECONNRESET);
 		srv_detach_owner(t);
 	}
-	if (t->owner || t->stopping)
+	/* A session waiting to be resumed holds the toaster too. */
+	if (t->owner || t->stopping ||
+	    (srv_session_live(t) && !(req->flags & RIO_F_RESUME)))
 		return srv_refuse(sc, req, RIO_S_BUSY, "toaster busy");
 
 	/* Only now is the connection worth a full-size receive buffer. */
@@ -105,13 +179,13 @@ static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
 	if (!hello)
 		return -ENOMEM;
 	sc->hello_done = true;
-	sc->wait_ms = min(info.wait_ms, SRV_MAX_WAIT_MS);
-	sc->caps = info.caps & (RIO_CAP_NOTIFY | RIO_CAP_CREDIT);
-	info.caps = sc->caps;
-	info.max_payload = RIO_MAX_PAYLOAD;
-	info.max_inflight = SRV_MAX_INFLIGHT;
-	info.wait_ms = sc->wait_ms;
+	srv_hello_grant(sc, req, &info);
 	rio_hello_encode(hello, &info);
+	if (sc->idle_ms) {
+		WRITE_ONCE(sc->last_rx, jiffies);
+		queue_delayed_work(t->srv->wq, &sc->idle_work,
+				   msecs_to_jiffies(sc->idle_ms));
+	}
 
 	t->owner = sc;
 	t->ready_mask = ~0U;	/* the first NOTIFY always goes out */
@@ -120,6 +194,21 @@ static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
 	rio_conn_send(sc->rc, &msg, hello);
 	srv_run_queue(t);
 	return 0;
+}
+
+/* A request of the owner: answered again, answered now, or queued. */
+static int srv_request(struct srv_conn *sc, const struct rio_msg *msg,
+		       const void *payload, void *owned)
+{
+	int ret = srv_session_replay(sc->t, msg);
+
+	if (ret) {
+		kvfree(owned);
+		return min(ret, 0);	/* answered again, or -EPROTO */
+	}
+	if (msg->opcode == RIO_OP_PING)
+		return srv_ping(sc, msg, payload, owned);
+	return srv_enqueue(sc, msg, payload, owned);
 }
 
 static int srv_frame(struct rio_conn *rc, const struct rio_msg *msg,
@@ -135,6 +224,7 @@ static int srv_frame(struct rio_conn *rc, const struct rio_msg *msg,
 		owned = payload;
 		sc->rx_data = NULL;
 	}
+	WRITE_ONCE(sc->last_rx, jiffies);
 
 	mutex_lock(&t->lock);
 	if (rio_conn_is_dead(rc)) {
@@ -148,9 +238,10 @@ static int srv_frame(struct rio_conn *rc, const struct rio_msg *msg,
 	} else if (msg->opcode == RIO_OP_CANCEL) {
 		srv_cancel(t, msg->arg);
 	} else if (msg->opcode == RIO_OP_BYE) {
+		sc->bye = true;
 		ret = -ESHUTDOWN;
 	} else {
-		ret = srv_enqueue(sc, msg, payload, owned);
+		ret = srv_request(sc, msg, payload, owned);
 		owned = NULL;
 	}
 	mutex_unlock(&t->lock);
@@ -196,6 +287,7 @@ static void srv_close_work(struct work_struct *work)
 	struct srv_toaster *t = sc->t;
 
 	cancel_delayed_work_sync(&sc->hello_work);
+	cancel_delayed_work_sync(&sc->idle_work);
 
 	mutex_lock(&t->lock);
 	list_del(&sc->node);
@@ -230,6 +322,31 @@ static void srv_hello_work(struct work_struct *work)
 		rio_conn_abort(sc->rc, -ETIMEDOUT);
 	}
 	mutex_unlock(&t->lock);
+}
+
+/*
+ * RIO-level keepalive: a client that promised a keepalive in its HELLO
+ * and then stays silent for RIO_KEEPALIVE_MISSES + 1 of its periods is
+ * gone (host down, network cut) - long before TCP's keepalive would say
+ * so. Its session, if any, waits to be resumed.
+ */
+static void srv_idle_work(struct work_struct *work)
+{
+	struct srv_conn *sc = container_of(to_delayed_work(work),
+					   struct srv_conn, idle_work);
+	unsigned long limit = msecs_to_jiffies(sc->idle_ms);
+	unsigned long idle = jiffies - READ_ONCE(sc->last_rx);
+
+	if (rio_conn_is_dead(sc->rc))
+		return;
+	if (idle < limit) {
+		queue_delayed_work(sc->t->srv->wq, &sc->idle_work,
+				   limit - idle);
+		return;
+	}
+	pr_info_ratelimited("toaster%u: peer %s silent for %u ms, closing\n",
+			    sc->t->serial, sc->rc->peer, jiffies_to_msecs(idle));
+	rio_conn_abort(sc->rc, -ETIMEDOUT);
 }
 
 /*
@@ -300,6 +417,7 @@ void srv_accept_one(struct srv_toaster *t, struct socket *sock)
 	sc->t = t;
 	sc->rc = rc;
 	INIT_DELAYED_WORK(&sc->hello_work, srv_hello_work);
+	INIT_DELAYED_WORK(&sc->idle_work, srv_idle_work);
 	INIT_WORK(&sc->close_work, srv_close_work);
 
 	mutex_lock(&t->lock);

@@ -6,7 +6,8 @@
  * of untoasted bread or a WRITE into a full slot waits at the head of the
  * queue until toast_work (armed for the next moment that matters), a
  * CANCEL or its wait limit (the client's wait_ms, then RIO_S_AGAIN). A
- * NOTIFY caused by a request goes out before that request's answer.
+ * NOTIFY caused by a request goes out before that request's answer. PING
+ * has no effect and is answered at once, ahead of the queue (srv_ping()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -113,6 +114,7 @@ static void srv_complete(struct srv_toaster *t, struct srv_req *req,
 	}
 	srv_notify(t, now, true);
 	msg.room = srv_room(t);
+	srv_session_keep(t, &msg, payload);
 	rio_conn_send(t->owner->rc, &msg, payload);
 	srv_req_free(req);
 }
@@ -287,8 +289,6 @@ static bool srv_write(struct srv_toaster *t, struct srv_req *req, u64 now)
 /* Run one request. Return: false if it has to wait at the queue's head. */
 static bool srv_execute(struct srv_toaster *t, struct srv_req *req, u64 now)
 {
-	void *data;
-
 	switch (req->msg.opcode) {
 	case RIO_OP_READ:
 		return srv_read(t, req, now);
@@ -296,11 +296,6 @@ static bool srv_execute(struct srv_toaster *t, struct srv_req *req, u64 now)
 		return srv_write(t, req, now);
 	case RIO_OP_IOCTL:
 		srv_ioctl(t, req, now);
-		return true;
-	case RIO_OP_PING:
-		data = req->data;
-		req->data = NULL;
-		srv_complete(t, req, RIO_S_OK, data, req->msg.length, 0, now);
 		return true;
 	}
 	WARN_ON_ONCE(1);	/* srv_frame() queues nothing else */
@@ -380,6 +375,27 @@ void srv_drop_queue(struct srv_toaster *t)
 	}
 }
 
+/*
+ * Requests queued; -EPROTO if @tag is one of them: a tag is not reused
+ * while outstanding.
+ */
+static int srv_queued(struct srv_conn *sc, u32 tag)
+{
+	struct srv_toaster *t = sc->t;
+	struct srv_req *req;
+	int n = 0;
+
+	list_for_each_entry(req, &t->queue, node) {
+		if (req->msg.tag == tag) {
+			pr_warn_ratelimited("toaster%u: peer %s: tag %u reused while outstanding, closing\n",
+					    t->serial, sc->rc->peer, tag);
+			return -EPROTO;
+		}
+		n++;
+	}
+	return n;
+}
+
 /* The payload of a new request: taken if it was received in place. */
 static int srv_req_data(struct srv_req *req, const void *payload, void *owned)
 {
@@ -413,16 +429,11 @@ int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
 {
 	struct srv_toaster *t = sc->t;
 	struct srv_req *req;
-	unsigned int n = 0;
+	int n;
 
-	list_for_each_entry(req, &t->queue, node) {
-		if (req->msg.tag == msg->tag) {
-			pr_warn_ratelimited("toaster%u: peer %s: tag %u reused while outstanding, closing\n",
-					    t->serial, sc->rc->peer, msg->tag);
-			goto err;
-		}
-		n++;
-	}
+	n = srv_queued(sc, msg->tag);
+	if (n < 0)
+		goto err;
 	if (n >= SRV_MAX_INFLIGHT) {
 		pr_warn_ratelimited("toaster%u: peer %s: more than %u requests outstanding, closing\n",
 				    t->serial, sc->rc->peer, SRV_MAX_INFLIGHT);
@@ -447,6 +458,49 @@ int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
 err:
 	kvfree(owned);
 	return -EPROTO;
+}
+
+/**
+ * srv_ping() - answer a PING of the owner at once
+ * @sc: the owner's connection
+ * @msg: the PING
+ * @payload: its @msg->length bytes, copied unless they are @owned
+ * @owned: as for srv_enqueue(), consumed in every case
+ *
+ * A PING has no effect on the toaster, so it does not wait behind a
+ * parked READ: it is the client's keepalive, and answering it late would
+ * make a healthy connection look dead. The room it reports is safe for
+ * the write credit: a WRITE queued before it has not run yet, and the
+ * client still counts it as outstanding. Caller holds the toaster's lock.
+ *
+ * Return: 0; -EPROTO for a tag still outstanding; -ENOMEM.
+ */
+int srv_ping(struct srv_conn *sc, const struct rio_msg *msg,
+	     const void *payload, void *owned)
+{
+	struct srv_toaster *t = sc->t;
+	struct rio_msg a = {
+		.opcode = RIO_OP_PING,
+		.flags = RIO_F_RESPONSE,
+		.tag = msg->tag,
+		.length = msg->length,
+	};
+	void *data = owned;
+
+	if (srv_queued(sc, msg->tag) < 0) {
+		kvfree(owned);
+		return -EPROTO;
+	}
+	if (!data && msg->length) {
+		data = kvmalloc(msg->length, GFP_KERNEL);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, payload, msg->length);
+	}
+	t->model.counters.requests++;
+	a.room = srv_room(t);
+	rio_conn_send(sc->rc, &a, data);
+	return 0;
 }
 
 /**

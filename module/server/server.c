@@ -55,6 +55,7 @@ void toaster_srv_stop(struct toaster_srv *srv)
 		struct srv_toaster *t = &srv->toasters[i];
 
 		WARN_ON(!list_empty(&t->conns));
+		srv_session_stop(t);
 		cancel_delayed_work_sync(&t->toast_work);
 		toaster_model_free(&t->model);
 		mutex_destroy(&t->lock);
@@ -104,6 +105,7 @@ struct toaster_srv *toaster_srv_start(const struct toaster_srv_config *cfg)
 		INIT_LIST_HEAD(&t->queue);
 		INIT_WORK(&t->accept_work, srv_accept_work);
 		INIT_DELAYED_WORK(&t->toast_work, srv_toast_work);
+		srv_session_init(t);
 	}
 	for (i = 0; i < cfg->count; i++) {
 		ret = toaster_model_init(&srv->toasters[i].model,

@@ -18,6 +18,8 @@ struct toaster_srv;
  * @base_port: toaster N listens on @base_port + N
  * @addr: bind address (the port is set per toaster)
  * @toast_ms: toasting time per darkness level
+ * @resume_ms: how long a session outlives its connection at most (0: no
+ *	sessions)
  * @debugfs_name: directory under debugfs for status files, or NULL
  */
 struct toaster_srv_config {
@@ -25,6 +27,7 @@ struct toaster_srv_config {
 	u16 base_port;
 	struct sockaddr_storage addr;
 	unsigned int toast_ms;
+	unsigned int resume_ms;
 	const char *debugfs_name;
 };
 

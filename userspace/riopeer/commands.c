@@ -33,7 +33,10 @@ static void fill_pattern(unsigned char *buf, size_t len)
 		buf[i] = 'a' + i % 26;
 }
 
-/* The HELLO payload of the options: -w, --caps, --inflight. */
+/*
+ * The HELLO payload of the options: -w, --caps, --inflight,
+ * --keepalive-ms, --resume-ms, --session.
+ */
 void hello_payload(const struct riopeer *rp, struct rio_hello *h,
 		   struct rio_hello_info *hi)
 {
@@ -41,12 +44,18 @@ void hello_payload(const struct riopeer *rp, struct rio_hello *h,
 	hi->max_payload = RIO_MAX_PAYLOAD;
 	hi->max_inflight = rp->hello_inflight;
 	hi->wait_ms = rp->hello_wait_ms;
+	hi->keepalive_ms = rp->hello_keepalive_ms;
+	hi->resume_ms = rp->hello_resume_ms;
+	memcpy(hi->session, rp->hello_session, RIO_SESSION_LEN);
 	rio_hello_encode(h, hi);
 }
 
 void cmd_hello(struct riopeer *rp, int argc, char **argv, int *i)
 {
-	struct rio_msg m = { .opcode = RIO_OP_HELLO };
+	struct rio_msg m = {
+		.opcode = RIO_OP_HELLO,
+		.flags = rp->hello_resume ? RIO_F_RESUME : 0,
+	};
 	struct rio_hello_info hi;
 	struct rio_hello h;
 	struct mods md;

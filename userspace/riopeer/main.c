@@ -14,7 +14,9 @@
  * the command line, the command table and main(). Run "riopeer --help" for
  * the command list.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,6 +43,13 @@ static const char usage_text[] =
 "      --caps N         capabilities offered in HELLO: 1 NOTIFY, 2 CREDIT,\n"
 "                       3 both (default: 1)\n"
 "      --inflight N     max_inflight offered in HELLO (default 1)\n"
+"      --keepalive-ms N keepalive_ms promised in HELLO (default 0)\n"
+"      --resume-ms N    resume_ms asked for in HELLO (default 0; needs\n"
+"                       --caps with 4, SESSION)\n"
+"      --session HEX    the 16-byte session id named in HELLO (32 hex\n"
+"                       digits): asked for (replacing a session of that\n"
+"                       id), or resumed with --resume\n"
+"      --resume         HELLO with RIO_F_RESUME: resume --session\n"
 "  -v, --verbose        also print every frame sent (prefixed with '>')\n"
 "      --help           this text\n"
 "\n"
@@ -159,6 +168,23 @@ __u32 parse_u32(const char *s, const char *what)
 	return (__u32)v;
 }
 
+/* Parse --session: 32 hex digits. */
+static void parse_session(const char *s, __u8 *id)
+{
+	unsigned int i, v;
+
+	if (strlen(s) != 2 * RIO_SESSION_LEN)
+		usage_error("bad session '%s': want %d hex digits", s,
+			    2 * RIO_SESSION_LEN);
+	for (i = 0; i < RIO_SESSION_LEN; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1 ||
+		    !isxdigit((unsigned char)s[2 * i]) ||
+		    !isxdigit((unsigned char)s[2 * i + 1]))
+			usage_error("bad session '%s'", s);
+		id[i] = v;
+	}
+}
+
 /* Parse --expect-status: names (rio_status_str()) or numbers, or `any`. */
 unsigned int parse_status_list(const char *s)
 {
@@ -228,6 +254,10 @@ static int parse_options(struct riopeer *rp, int argc, char **argv)
 		{ "wait-ms", required_argument, NULL, 'w' },
 		{ "caps", required_argument, NULL, 'C' },
 		{ "inflight", required_argument, NULL, 'I' },
+		{ "keepalive-ms", required_argument, NULL, 'K' },
+		{ "resume-ms", required_argument, NULL, 'R' },
+		{ "session", required_argument, NULL, 'S' },
+		{ "resume", no_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
@@ -260,6 +290,19 @@ static int parse_options(struct riopeer *rp, int argc, char **argv)
 			break;
 		case 'I':
 			rp->hello_inflight = parse_u32(optarg, "inflight");
+			break;
+		case 'K':
+			rp->hello_keepalive_ms = parse_u32(optarg,
+							   "keepalive-ms");
+			break;
+		case 'R':
+			rp->hello_resume_ms = parse_u32(optarg, "resume-ms");
+			break;
+		case 'S':
+			parse_session(optarg, rp->hello_session);
+			break;
+		case 'U':
+			rp->hello_resume = true;
 			break;
 		case 'v':
 			rp->verbose = true;

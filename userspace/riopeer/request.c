@@ -131,15 +131,28 @@ void print_msg(const char *prefix, const struct rio_msg *m)
 
 static void print_hello(const struct rio_hello_info *hi)
 {
-	if (!(hi->caps & (RIO_CAP_NOTIFY | RIO_CAP_CREDIT)))
-		printf(" caps=0");
-	else if (hi->caps & RIO_CAP_NOTIFY)
-		printf(" caps=NOTIFY%s",
-		       hi->caps & RIO_CAP_CREDIT ? "|CREDIT" : "");
-	else
-		printf(" caps=CREDIT");
+	static const char * const names[] = { "NOTIFY", "CREDIT", "SESSION" };
+	const char *sep = "";
+	unsigned int i;
+
+	printf(" caps=");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (hi->caps & (1U << i)) {
+			printf("%s%s", sep, names[i]);
+			sep = "|";
+		}
+	}
+	if (!*sep)
+		printf("0");
 	printf(" max_payload=%u max_inflight=%u wait_ms=%u", hi->max_payload,
 	       hi->max_inflight, hi->wait_ms);
+	if (hi->keepalive_ms)
+		printf(" keepalive_ms=%u", hi->keepalive_ms);
+	if (hi->caps & RIO_CAP_SESSION) {
+		printf(" resume_ms=%u session=", hi->resume_ms);
+		for (i = 0; i < RIO_SESSION_LEN; i++)
+			printf("%02x", hi->session[i]);
+	}
 }
 
 /* " name=value" of a field of a decoded IOCTL argument struct. */

@@ -58,6 +58,10 @@ struct mods {
  * @hello_wait_ms: -w, wait_ms offered in HELLO
  * @hello_caps: --caps, capabilities offered in HELLO
  * @hello_inflight: --inflight, max_inflight offered in HELLO
+ * @hello_keepalive_ms: --keepalive-ms, keepalive promised in HELLO
+ * @hello_resume_ms: --resume-ms, resume_ms asked for in HELLO
+ * @hello_session: --session, the session named in HELLO
+ * @hello_resume: --resume, HELLO resumes @hello_session
  * @verbose: -v, also print every frame sent
  * @dry_run: first pass over the commands: check the command line only
  * @peer_addr: @host and @port, resolved
@@ -79,6 +83,10 @@ struct riopeer {
 	__u32 hello_wait_ms;
 	__u32 hello_caps;
 	__u32 hello_inflight;
+	__u32 hello_keepalive_ms;
+	__u32 hello_resume_ms;
+	__u8 hello_session[RIO_SESSION_LEN];
+	bool hello_resume;
 	bool verbose;
 	bool dry_run;
 	struct sockaddr_storage peer_addr;

@@ -21,7 +21,7 @@ hello-maxpayload0 hello-inflight0 before-hello"
 
 n_bad=0
 for k in $AFTER_HELLO $INSTEAD_OF_HELLO; do n_bad=$((n_bad + 1)); done
-ktap_plan $((27 + n_bad))
+ktap_plan $((37 + n_bad))
 
 peer() { riopeer -t 3000 "$@"; }
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
@@ -157,6 +157,53 @@ ktap_check "server sockets use TCP keepalive" sh -c \
 		sleep 0.1
 	done; ss -tnoa; exit 1"
 wait $holder
+
+# Sessions (docs/protocol.md, "Sessions"): the session outlives its
+# connection; a request sent again after a resume that ran already is
+# answered from the reply cache, not run again. A resuming client goes on
+# with its tags (the cache knows tags 2 to 6 here): hence --tag.
+SESS="--caps 5 --resume-ms 5000"
+speer() { riopeer -t 3000 --caps 5 --resume-ms 5000 "$@"; }
+sid=$(speer -n 1 hello ioctl reset 0 ioctl darkness 0 1 \
+	write abc --tag 5 read 3 --tag 6 --expect-data abc 2>/dev/null |
+	sed -n 's/^HELLO .* session=\([0-9a-f]\{32\}\).*/\1/p')
+if [ -n "$sid" ]; then
+	ktap_ok "a client asking for a session gets one"
+else
+	ktap_not_ok "a client asking for a session gets one"
+	sid=00000000000000000000000000000001
+fi
+ktap_check "a session waiting to be resumed holds the toaster" \
+	peer -n 1 hello --expect-status BUSY expect-close
+ktap_check "resuming a session the server does not have: STALE" \
+	speer -n 1 --session 0123456789abcdef0123456789abcdef --resume \
+		hello --expect-status STALE expect-close
+ktap_check "requests that ran are answered again, not run again" sh -c \
+	"out=\$(riopeer -t 3000 -n 1 $SESS --session $sid --resume hello \
+		write abc --tag 5 --expect-length 3 \
+		read 3 --tag 6 --expect-data abc \
+		read 8 nonblock --tag 7 --expect-length 0) &&
+	 printf '%s\n' \"\$out\" | grep -q '^HELLO .*session=$sid'"
+ktap_check "debugfs counts the resume and both replays" sh -c \
+	"grep -q '^resumes: 1\$' $DBG/toaster1 && grep -q '^replayed: 2\$' $DBG/toaster1"
+ktap_check "a HELLO asking for its old session's id replaces it at once" \
+	speer -n 1 --session "$sid" hello ping bye
+ktap_check "after BYE the toaster is free at once" peer -n 1 hello ping
+peer -n 1 --caps 5 --resume-ms 2000 hello ping >/dev/null 2>&1
+ktap_check "a session not resumed in its resume_ms ends" sh -c \
+	"riopeer -t 3000 -n 1 hello --expect-status BUSY expect-close &&
+	 sleep 2.5 && riopeer -t 3000 -n 1 hello ping"
+
+# RIO-level keepalive: a client that promised one and then went silent is
+# closed after RIO_KEEPALIVE_MISSES + 1 periods (4 x 300 ms), not TCP's 25 s.
+ktap_check "a client silent past its keepalive is closed" \
+	riopeer -t 4000 -n 1 --keepalive-ms 300 hello expect-close 900
+# PING, the keepalive, is answered at once, ahead of a parked READ (500 ms
+# of toasting here, and the PING must come back within 400 ms).
+ktap_check "PING is answered ahead of a parked READ" \
+	riopeer -t 400 -n 1 hello ioctl darkness 0 10 write slow \
+		read 8 --tag 50 async --expect-status CANCELED ping \
+		cancel 50 wait ioctl pop 0
 
 ktap_check "debugfs status and counters" \
 	sh -c "grep -q '^serial: 1' $DBG/toaster1 && grep -q '^connections: [1-9]' $DBG/toaster1"

@@ -22,7 +22,7 @@ _Static_assert(offsetof(struct rio_hdr, arg) == 20, "arg at 20");
 _Static_assert(offsetof(struct rio_hdr, length) == 24, "length at 24");
 _Static_assert(offsetof(struct rio_hdr, room) == 28, "room at 28");
 _Static_assert(sizeof(struct rio_hdr) == 32, "header is 32 bytes");
-_Static_assert(sizeof(struct rio_hello) == 16, "hello is 16 bytes");
+_Static_assert(sizeof(struct rio_hello) == 40, "hello is 40 bytes");
 
 static int ntest;
 static int nfail;
@@ -239,6 +239,16 @@ static void test_hello(void)
 	in.max_payload = RIO_MAX_PAYLOAD + 1;
 	rio_hello_encode(&h, &in);
 	CHECK(rio_hello_decode(&h, &out) == RIO_BAD_ARG);
+	in.max_payload = RIO_MAX_PAYLOAD;
+	in.session[3] = 7;		/* a session needs RIO_CAP_SESSION */
+	rio_hello_encode(&h, &in);
+	CHECK(rio_hello_decode(&h, &out) == RIO_BAD_ARG);
+	in.caps = RIO_CAP_SESSION;
+	in.resume_ms = 30000;
+	rio_hello_encode(&h, &in);
+	CHECK(((unsigned char *)&h)[27] == 7);
+	CHECK(rio_hello_decode(&h, &out) == RIO_OK);
+	CHECK(memcmp(&in, &out, sizeof(in)) == 0);
 	result(ok, "", "hello encode decode");
 }
 
