@@ -13,6 +13,8 @@
 #   make bench      the benchmark (one VM, Debian's kernel, about 3 minutes):
 #                   the toaster against raw TCP, socat, sockperf, iperf3;
 #                   the table on stdout, build/bench.md and build/bench.json
+#   make soak       the slow fault cases (userspace/tests/soak/: 100
+#                   load/unload cycles under traffic), debug kernel VM
 #   make run        the demo on two hosts: two VMs (scripts/twohost --demo)
 #   make vm         interactive shell in the VM, modules loaded
 #   make lint       checkpatch --strict, kernel-doc, sparse, man, shellcheck
@@ -68,8 +70,8 @@ MODPROBE_EXAMPLE := userspace/etc/modprobe.d/toaster.conf
 MODPROBE_CONF := $(DESTDIR)$(MODPROBEDIR)/toaster.conf
 
 .PHONY: all modules install uninstall install-modules install-tools \
-	uninstall-modules uninstall-tools check-kver check bench run vm lint \
-	clean help version
+	uninstall-modules uninstall-tools check-kver check bench soak run vm \
+	lint clean help version
 
 all: modules
 
@@ -177,6 +179,10 @@ bench:
 	scripts/deps
 	scripts/bench
 
+soak:
+	scripts/deps
+	scripts/soak
+
 run:
 	scripts/deps
 	scripts/twohost --kernel $(or $(KERNEL),debian) --demo
@@ -198,4 +204,4 @@ version:
 	@echo $(TOASTER_VERSION)
 
 help:
-	@sed -n '3,38s/^# \{0,1\}//p' Makefile
+	@sed -n '3,41s/^# \{0,1\}//p' Makefile

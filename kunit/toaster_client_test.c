@@ -25,7 +25,7 @@
  * @sent: headers sent, tags as assigned
  * @nsent: frames sent
  * @sent_done: completed once per frame sent
- * @payload: first bytes of the last payload sent
+ * @payload: first bytes of the last payload sent (a HELLO's, whole)
  * @dead: toaster_link_dead() was called
  * @abort_err: the error it was called with
  * @autoreply: answer every request from inside send(), with @reply_*
@@ -35,12 +35,14 @@
  * @reply_payload: its payload
  * @reply_room: its room (RIO_CAP_CREDIT)
  * @reply_ret: what toaster_link_frame() returned for it
+ * @reconnects: calls of reconnect()
+ * @reconnect_err: what reconnect() returns
  */
 struct fake_xport {
 	struct rio_msg sent[FAKE_MAX_SENT];
 	unsigned int nsent;
 	struct completion sent_done;
-	u8 payload[16];
+	u8 payload[sizeof(struct rio_hello)];
 	bool dead;
 	int abort_err;
 	bool autoreply;
@@ -50,6 +52,8 @@ struct fake_xport {
 	u8 reply_payload[64];
 	u32 reply_room;
 	int reply_ret;
+	unsigned int reconnects;
+	int reconnect_err;
 };
 
 struct tc_ctx {
@@ -79,7 +83,7 @@ static int fake_send(struct toaster_link *link, const struct rio_msg *msg,
 	if (payload)
 		memcpy(fx->payload, payload,
 		       min_t(u32, msg->length, sizeof(fx->payload)));
-	kvfree(payload);
+	toaster_buf_put(payload);
 	if (fx->dead)
 		return -ENOTCONN;
 	if (fx->nsent < FAKE_MAX_SENT)
@@ -109,6 +113,24 @@ static int fake_send(struct toaster_link *link, const struct rio_msg *msg,
 static const struct toaster_xport_ops fake_xport_ops = {
 	.send = fake_send,
 	.abort = fake_abort,
+};
+
+/* A new connection that works at once, unless told otherwise. */
+static int fake_reconnect(struct toaster_link *link)
+{
+	struct fake_xport *fx = link->xpriv;
+
+	fx->reconnects++;
+	if (fx->reconnect_err)
+		return fx->reconnect_err;
+	fx->dead = false;
+	return 0;
+}
+
+static const struct toaster_xport_ops fake_resume_ops = {
+	.send = fake_send,
+	.abort = fake_abort,
+	.reconnect = fake_reconnect,
 };
 
 /* A new link on a clean fake transport, still connecting. */
@@ -503,7 +525,7 @@ static void tc_bad_write_ioctl_answers(struct kunit *test)
 	memset(&req, 0, sizeof(req));
 	req.msg.opcode = RIO_OP_WRITE;
 	req.msg.length = 4;
-	req.payload = kvmalloc(4, GFP_KERNEL);
+	req.payload = toaster_buf_alloc(4);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
 	r = tc_resp(&req, RIO_S_OK, 5, 0);
 	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), -EPROTO);
@@ -665,7 +687,7 @@ static void tc_signal_write_resolves(struct kunit *test)
 
 	t.req.msg.opcode = RIO_OP_WRITE;
 	t.req.msg.length = 4;
-	t.req.payload = kvmalloc(4, GFP_KERNEL);
+	t.req.payload = toaster_buf_alloc(4);
 	KUNIT_ASSERT_NOT_NULL(test, t.req.payload);
 	tc_thread_start(test, &t, ctx->link, true);
 	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
@@ -683,7 +705,7 @@ static void tc_signal_write_resolves(struct kunit *test)
 	memset(&t, 0, sizeof(t));
 	t.req.msg.opcode = RIO_OP_WRITE;
 	t.req.msg.length = 4;
-	t.req.payload = kvmalloc(4, GFP_KERNEL);
+	t.req.payload = toaster_buf_alloc(4);
 	KUNIT_ASSERT_NOT_NULL(test, t.req.payload);
 	tc_thread_start(test, &t, ctx->link, true);
 	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
@@ -919,7 +941,9 @@ static void tc_write_behind(struct kunit *test)
 	req.msg.opcode = RIO_OP_IOCTL;
 	req.msg.ioctl = TOASTER_IOC_NR_SET_CAPACITY;
 	req.msg.length = 4;
-	req.payload = kvzalloc(4, GFP_KERNEL);
+	req.payload = toaster_buf_alloc(4);
+	KUNIT_ASSERT_NOT_NULL(test, req.payload);
+	memset(req.payload, 0, 4);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
 	KUNIT_EXPECT_EQ(test, tc_credit(link), 0U);
 	KUNIT_EXPECT_EQ(test, toaster_link_submit_behind(link, &w, NULL),
@@ -1366,6 +1390,240 @@ static void tc_parse_addr(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rio_parse_addr("1.2.3", 5, &ss), -EINVAL);
 }
 
+/* The link of tc_init(), with a session the server granted. */
+static struct toaster_link *tc_session(struct tc_ctx *ctx)
+{
+	struct toaster_link *link = ctx->link;
+
+	toaster_link_resume_init(link, system_wq, 10000, 0);
+	link->xops = &fake_resume_ops;
+	memset(link->session, 0x5a, RIO_SESSION_LEN);
+	return link;
+}
+
+/* Answer the resume HELLO (the last frame sent), naming session @fill. */
+static int tc_answer_resume(struct tc_ctx *ctx, u32 status, u8 fill)
+{
+	struct rio_hello_info info = {
+		.caps = RIO_CAP_NOTIFY | RIO_CAP_SESSION,
+		.max_payload = RIO_MAX_PAYLOAD,
+		.max_inflight = 16,
+		.wait_ms = 100,
+		.resume_ms = 10000,
+	};
+	struct rio_msg r = {
+		.opcode = RIO_OP_HELLO,
+		.flags = RIO_F_RESPONSE,
+		.tag = ctx->fx.sent[ctx->fx.nsent - 1].tag,
+		.status = status,
+	};
+	struct rio_hello resp;
+
+	memset(info.session, fill, RIO_SESSION_LEN);
+	rio_hello_encode(&resp, &info);
+	if (status == RIO_S_OK)
+		r.length = sizeof(resp);
+	return toaster_link_frame(ctx->link, &r, &resp);
+}
+
+/* The connection dies: the link resumes, and the attempt says HELLO. */
+static void tc_resume_start(struct kunit *test, struct tc_ctx *ctx)
+{
+	struct toaster_link *link = ctx->link;
+	unsigned int n = ctx->fx.nsent;
+	struct rio_hello_info sent;
+
+	fake_abort(link, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_RESUMING);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->dev.state), TOASTER_RESUMING);
+	flush_delayed_work(&link->resume_work);
+	KUNIT_EXPECT_EQ(test, ctx->fx.reconnects, 1U);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, n + 1);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[n].opcode, RIO_OP_HELLO);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[n].flags, RIO_F_RESUME);
+	KUNIT_ASSERT_EQ(test,
+			rio_hello_decode((struct rio_hello *)ctx->fx.payload,
+					 &sent), 0);
+	KUNIT_EXPECT_TRUE(test, sent.caps & RIO_CAP_SESSION);
+	KUNIT_EXPECT_EQ(test, sent.resume_ms, 10000U);
+	KUNIT_EXPECT_MEMEQ(test, sent.session, link->session, RIO_SESSION_LEN);
+}
+
+/*
+ * A connection dies with requests outstanding, one of them cancelled: the
+ * link resumes and sends them all again, oldest first under their tags,
+ * the cancelled one with its CANCEL; a request made meanwhile follows.
+ */
+static void tc_resume_resends(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = tc_session(ctx);
+	u8 buf[sizeof(struct toaster_status)];
+	struct toaster_req rd, ping, st;
+	struct rio_msg r;
+
+	tc_read(link, &rd, 8);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
+	tc_ping(&ping);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &ping), 0);
+	KUNIT_ASSERT_TRUE(test, toaster_link_cancel(link, &ping));
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 3U);
+
+	tc_resume_start(test, ctx);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(rd.done));
+	/* Meanwhile: nonblocking calls get EAGAIN, poll says nothing. */
+	KUNIT_EXPECT_EQ(test, toaster_link_wait_up(link, true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tc_poll(link), 0);
+	/* A request made meanwhile waits for the resume. */
+	tc_status_ioctl(&st, buf);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &st), 0);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 4U);
+
+	KUNIT_EXPECT_EQ(test, tc_answer_resume(ctx, RIO_S_OK, 0x5a), 0);
+	flush_delayed_work(&link->resume_work);
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_UP);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->dev.state), TOASTER_CONNECTED);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 8U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[4].opcode, RIO_OP_READ);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[4].tag, rd.msg.tag);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[5].opcode, RIO_OP_PING);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[5].tag, ping.msg.tag);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[6].opcode, RIO_OP_CANCEL);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[6].arg, ping.msg.tag);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[7].opcode, RIO_OP_IOCTL);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[7].tag, st.msg.tag);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.resumes), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.resent), 3);
+
+	/* The answers complete the requests as if nothing had happened. */
+	r = tc_resp(&rd, RIO_S_OK, 0, 3);
+	memcpy(link->rbuf, "abc", 3);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, link->rbuf), 0);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(rd.done));
+	KUNIT_EXPECT_EQ(test, rd.err, 0);
+	KUNIT_EXPECT_EQ(test, rd.resp_len, 3U);
+	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
+}
+
+/* A server that no longer knows the session: the file fails, ESTALE. */
+static void tc_resume_refused(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = tc_session(ctx);
+	struct toaster_req rd;
+
+	tc_read(link, &rd, 8);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
+	tc_resume_start(test, ctx);
+	KUNIT_EXPECT_EQ(test, tc_answer_resume(ctx, RIO_S_STALE, 0), -ESTALE);
+	fake_abort(link, -ESTALE);	/* what the receive path does */
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_DEAD);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->dev.state), TOASTER_DEAD);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(rd.done));
+	KUNIT_EXPECT_EQ(test, rd.err, -ESTALE);
+	KUNIT_EXPECT_EQ(test, toaster_link_status(link), -ESTALE);
+	KUNIT_EXPECT_TRUE(test, rio_session_none(link->session));
+}
+
+/* An answer naming another session is a protocol error, and final. */
+static void tc_resume_wrong_session(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = tc_session(ctx);
+
+	tc_resume_start(test, ctx);
+	KUNIT_EXPECT_EQ(test, tc_answer_resume(ctx, RIO_S_OK, 0x11), -EPROTO);
+	fake_abort(link, -EPROTO);
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_DEAD);
+	KUNIT_EXPECT_EQ(test, toaster_link_status(link), -EPROTO);
+}
+
+/* No resume within resume_ms: the requests and the file fail with EIO. */
+static void tc_resume_deadline(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = tc_session(ctx);
+	struct toaster_req rd;
+
+	ctx->fx.reconnect_err = -ECONNREFUSED;
+	tc_read(link, &rd, 8);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
+	fake_abort(link, -ECONNRESET);
+	flush_delayed_work(&link->resume_work);
+	KUNIT_EXPECT_EQ(test, ctx->fx.reconnects, 1U);
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_RESUMING);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(rd.done));
+
+	spin_lock_bh(&link->lock);
+	link->resume_deadline = jiffies - 1;
+	mod_delayed_work(system_wq, &link->resume_work, 0);
+	spin_unlock_bh(&link->lock);
+	flush_delayed_work(&link->resume_work);
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_DEAD);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(rd.done));
+	KUNIT_EXPECT_EQ(test, rd.err, -EIO);
+	KUNIT_EXPECT_EQ(test, toaster_link_status(link), -EIO);
+}
+
+/* Without a session granted, a dead connection fails the link as before. */
+static void tc_no_session_no_resume(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = tc_session(ctx);
+	struct toaster_req rd;
+
+	memset(link->session, 0, RIO_SESSION_LEN);
+	tc_read(link, &rd, 8);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
+	fake_abort(link, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_DEAD);
+	KUNIT_EXPECT_EQ(test, rd.err, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, ctx->fx.reconnects, 0U);
+}
+
+static bool tc_wait_dead(struct tc_ctx *ctx, unsigned int ms)
+{
+	for (; !READ_ONCE(ctx->fx.dead) && ms >= 20; ms -= 20)
+		msleep(20);
+	return READ_ONCE(ctx->fx.dead);
+}
+
+/*
+ * Keepalive: a PING per idle period; RIO_KEEPALIVE_MISSES unanswered and
+ * the connection is dead. Answered, they keep it alive.
+ */
+static void tc_keepalive(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	unsigned int i;
+
+	toaster_link_resume_init(link, system_wq, 0, 1);
+	ctx->fx.autoreply = true;
+	toaster_link_keepalive_start(link);
+	msleep(100);
+	toaster_link_resume_stop(link);
+	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
+	KUNIT_EXPECT_GT(test, atomic64_read(&ctx->dev.stats.keepalives),
+			(s64)RIO_KEEPALIVE_MISSES);
+
+	tc_new_link(test, ctx, 1000);
+	link = ctx->link;
+	link->state = TOASTER_LINK_UP;
+	toaster_link_resume_init(link, system_wq, 0, 1);
+	atomic64_set(&ctx->dev.stats.keepalives, 0);
+	toaster_link_keepalive_start(link);
+	KUNIT_ASSERT_TRUE(test, tc_wait_dead(ctx, 2000));
+	KUNIT_EXPECT_EQ(test, ctx->fx.abort_err, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, RIO_KEEPALIVE_MISSES);
+	for (i = 0; i < ctx->fx.nsent && i < FAKE_MAX_SENT; i++) {
+		KUNIT_EXPECT_EQ(test, ctx->fx.sent[i].opcode, RIO_OP_PING);
+		KUNIT_EXPECT_NE(test, ctx->fx.sent[i].tag, 0U);
+	}
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.keepalives),
+			RIO_KEEPALIVE_MISSES);
+}
+
 static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_request_ok),
 	KUNIT_CASE(tc_unknown_tag),
@@ -1397,6 +1655,12 @@ static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_pop_discards_stash),
 	KUNIT_CASE(tc_ioctl_validation),
 	KUNIT_CASE(tc_parse_addr),
+	KUNIT_CASE(tc_resume_resends),
+	KUNIT_CASE(tc_resume_refused),
+	KUNIT_CASE(tc_resume_wrong_session),
+	KUNIT_CASE(tc_resume_deadline),
+	KUNIT_CASE(tc_no_session_no_resume),
+	KUNIT_CASE(tc_keepalive),
 	{}
 };
 

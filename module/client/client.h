@@ -7,6 +7,7 @@
  *   link.c     a link's state: tags, matching answers, death
  *   request.c  the request lifecycle: submit, wait, cancel, timeout
  *   connect.c  the transport: socket, non-blocking connect, HELLO, BYE
+ *   resume.c   keepalive, and resuming the session on a new connection
  *   io.c       read, write, poll
  *   ioctl.c    the ioctls
  *
@@ -44,12 +45,15 @@ struct toaster_link;
  * @TOASTER_CONNECTING: open, connecting or saying HELLO in the background
  * @TOASTER_CONNECTED: open, the connection is alive
  * @TOASTER_DEAD: open, the connection failed: close and reopen
+ * @TOASTER_RESUMING: open, the connection died; reconnecting to resume the
+ *	session, calls wait
  */
 enum toaster_dev_state {
 	TOASTER_DISCONNECTED,
 	TOASTER_CONNECTING,
 	TOASTER_CONNECTED,
 	TOASTER_DEAD,
+	TOASTER_RESUMING,
 };
 
 /**
@@ -61,6 +65,9 @@ enum toaster_dev_state {
  *	connection is being reset; answers still arriving are dropped
  * @TOASTER_LINK_CLOSING: release() said BYE; the end is expected
  * @TOASTER_LINK_DEAD: the connection is gone; nothing is sent or completed
+ * @TOASTER_LINK_RESUMING: the connection died but the server keeps the
+ *	session: outstanding requests are kept and sent again on a new
+ *	connection that resumes it (resume.c); new ones wait for it
  */
 enum toaster_link_state {
 	TOASTER_LINK_CONNECTING,
@@ -68,6 +75,19 @@ enum toaster_link_state {
 	TOASTER_LINK_RESETTING,
 	TOASTER_LINK_CLOSING,
 	TOASTER_LINK_DEAD,
+	TOASTER_LINK_RESUMING,
+};
+
+/**
+ * enum toaster_resume_phase - where a resume is, in TOASTER_LINK_RESUMING
+ * @TOASTER_RESUME_WAIT: no connection; the next attempt is scheduled
+ * @TOASTER_RESUME_HELLO: connecting and saying HELLO with RIO_F_RESUME
+ * @TOASTER_RESUME_SEND: resumed: sending the outstanding requests again
+ */
+enum toaster_resume_phase {
+	TOASTER_RESUME_WAIT,
+	TOASTER_RESUME_HELLO,
+	TOASTER_RESUME_SEND,
 };
 
 /**
@@ -81,6 +101,10 @@ enum toaster_link_state {
  * @cancels: CANCEL frames sent because of a signal
  * @connects: successful connections (HELLO accepted)
  * @last_rtt_ns: send to response of the last answered request
+ * @reconnects: connections attempted to resume a session
+ * @resumes: sessions resumed
+ * @resent: requests sent again after a resume
+ * @keepalives: keepalive PINGs sent
  */
 struct toaster_dev_stats {
 	atomic64_t requests;
@@ -91,6 +115,10 @@ struct toaster_dev_stats {
 	atomic64_t cancels;
 	atomic64_t connects;
 	atomic64_t last_rtt_ns;
+	atomic64_t reconnects;
+	atomic64_t resumes;
+	atomic64_t resent;
+	atomic64_t keepalives;
 };
 
 /**
@@ -103,6 +131,9 @@ struct toaster_dev_stats {
  * @lock: protects @server and @server_set
  * @server: per-device server address (port not set), if @server_set
  * @server_set: @server overrides the module parameter
+ * @session_id: the id every open asks for its session, random, fixed for
+ *	the module's life: a new session replaces the device's previous one
+ *	on the server, which may still be waiting to be resumed
  * @stats: counters, survive reconnects
  */
 struct toaster_dev {
@@ -114,6 +145,7 @@ struct toaster_dev {
 	struct mutex lock;		/* protects server, server_set */
 	struct sockaddr_storage server;
 	bool server_set;
+	u8 session_id[RIO_SESSION_LEN];
 	struct toaster_dev_stats stats;
 };
 
@@ -125,6 +157,9 @@ struct toaster_dev {
  *	Never waits for the peer.
  * @abort: fail the transport with @err; calls toaster_link_dead() once.
  *	Process context; never called with toaster_link.lock held.
+ * @reconnect: optional: close the dead transport and start a new one to
+ *	the same server (non-blocking, like open), for a resume. Process
+ *	context. Return: 0 or a negative errno (tried again later).
  *
  * The real transport is rio_conn (connect.c); the KUnit suite plugs in a
  * fake one.
@@ -133,13 +168,14 @@ struct toaster_xport_ops {
 	int (*send)(struct toaster_link *link, const struct rio_msg *msg,
 		    void *payload);
 	void (*abort)(struct toaster_link *link, int err);
+	int (*reconnect)(struct toaster_link *link);
 };
 
 /**
  * struct toaster_req - one request and, once done, its result
  * @msg: the request header; @msg.tag is assigned by toaster_link_submit()
- * @payload: @msg.length bytes from kvmalloc() or NULL; the transport owns
- *	them once submitted
+ * @payload: @msg.length bytes from toaster_buf_alloc() or NULL; the link
+ *	owns them once submitted
  * @resp_buf: where the response payload is copied (at most @resp_max bytes)
  * @resp_max: size of @resp_buf
  * @slot: index of the request's entry in toaster_link.slots
@@ -179,11 +215,20 @@ struct toaster_req {
  *	write-behind WRITE too
  * @behind: a write-behind WRITE: write() has returned, the answer is
  *	checked by the receive work (an error goes to toaster_link.wb_err)
+ * @payload: the request's payload (a toaster_buf reference), kept until
+ *	the answer comes, to be sent again after a resume
+ * @seq: order of submission: requests are sent again in this order
+ * @resend: not sent on the current connection yet (resuming)
+ * @probe: a keepalive PING, forgotten when the connection dies
  */
 struct toaster_slot {
 	struct rio_msg msg;
 	struct toaster_req *req;
 	bool behind;
+	void *payload;
+	u64 seq;
+	bool resend;
+	bool probe;
 };
 
 /**
@@ -235,6 +280,23 @@ struct toaster_slot {
  *	woken when the last is answered and on death
  * @poll_wq: poll() waiters; woken on NOTIFY, on stashed data, when the
  *	link comes up, when the last write-behind is answered and on death
+ * @addr: the server's address and port, for reconnects
+ * @addrlen: its length
+ * @wq_work: workqueue of @resume_work and @keepalive_work
+ * @next_seq: the next slot's toaster_slot.seq
+ * @session: the session the server granted (zero: none): the link can be
+ *	resumed (@lock)
+ * @resume_ms: how long to try to resume, in jiffies (0: never)
+ * @resume_deadline: jiffies by which a resume must be done (@lock)
+ * @resume_err: what killed the connection the resume replaces (@lock)
+ * @resume_phase: enum toaster_resume_phase (@lock)
+ * @backoff: delay before the next attempt, in jiffies (@lock)
+ * @resume_work: runs the resume (resume.c)
+ * @keepalive: idle time after which a PING is sent, in jiffies (0: none)
+ * @keepalive_work: sends the PING, declares a silent server dead
+ * @last_rx: jiffies of the last frame received, WRITE_ONCE
+ * @last_tx: jiffies of the last frame sent, WRITE_ONCE
+ * @probes: keepalive PINGs sent since the last frame received (@lock)
  */
 struct toaster_link {
 	struct toaster_dev *dev;
@@ -274,6 +336,23 @@ struct toaster_link {
 	wait_queue_head_t wq;
 	wait_queue_head_t sync_wq;
 	wait_queue_head_t poll_wq;
+
+	struct sockaddr_storage addr;
+	int addrlen;
+	struct workqueue_struct *wq_work;
+	u64 next_seq;
+	u8 session[RIO_SESSION_LEN];
+	unsigned long resume_ms;
+	unsigned long resume_deadline;
+	int resume_err;
+	enum toaster_resume_phase resume_phase;
+	unsigned long backoff;
+	struct delayed_work resume_work;
+	unsigned long keepalive;
+	struct delayed_work keepalive_work;
+	unsigned long last_rx;
+	unsigned long last_tx;
+	unsigned int probes;
 };
 
 /* link.c */
@@ -291,11 +370,17 @@ void toaster_link_set_state(struct toaster_link *link,
 int toaster_link_wait_up(struct toaster_link *link, bool nonblock);
 int toaster_slot_get(struct toaster_link *link, struct toaster_req *req);
 void toaster_slot_free(struct toaster_slot *slot);
+bool toaster_link_resumable(struct toaster_link *link);
 u32 toaster_link_credit(struct toaster_link *link);
 void *toaster_link_rx_buf(struct toaster_link *link, const struct rio_msg *msg);
 int toaster_link_take_wb_err(struct toaster_link *link);
 
 /* request.c */
+void *toaster_buf_alloc(size_t len);
+void *toaster_buf_get(void *data);
+void toaster_buf_put(void *data);
+int toaster_link_xmit(struct toaster_link *link, const struct rio_msg *msg,
+		      void *payload);
 int toaster_link_submit(struct toaster_link *link, struct toaster_req *req);
 int toaster_link_wait(struct toaster_link *link, struct toaster_req *req,
 		      bool resolve);
@@ -306,12 +391,35 @@ int toaster_link_submit_behind(struct toaster_link *link, struct rio_msg *msg,
 			       void *payload);
 int toaster_link_sync(struct toaster_link *link);
 
+/* resume.c */
+void toaster_link_resume_init(struct toaster_link *link,
+			      struct workqueue_struct *wq,
+			      unsigned int resume_ms,
+			      unsigned int keepalive_ms);
+void toaster_link_resume_stop(struct toaster_link *link);
+bool toaster_link_dead_resume(struct toaster_link *link, int err);
+int toaster_link_resumed(struct toaster_link *link);
+void toaster_link_keepalive_start(struct toaster_link *link);
+
 /* connect.c */
 int toaster_link_hello_start(struct toaster_link *link, unsigned int wait_ms);
 int toaster_link_hello_done(struct toaster_link *link);
+/**
+ * struct toaster_link_params - how a link behaves, from the module
+ *	parameters at open
+ * @timeout_ms: bound of connect and HELLO, and of every request
+ * @resume_ms: how long to try to resume a session (0: no sessions)
+ * @keepalive_ms: idle time before a keepalive PING (0: none)
+ */
+struct toaster_link_params {
+	unsigned int timeout_ms;
+	unsigned int resume_ms;
+	unsigned int keepalive_ms;
+};
+
 struct toaster_link *toaster_connect(struct toaster_dev *dev,
 				     const struct sockaddr_storage *server,
-				     unsigned int timeout_ms,
+				     const struct toaster_link_params *params,
 				     struct workqueue_struct *wq);
 void toaster_disconnect(struct toaster_link *link);
 

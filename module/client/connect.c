@@ -52,17 +52,31 @@ int toaster_link_hello_start(struct toaster_link *link, unsigned int wait_ms)
 		.max_payload = RIO_MAX_PAYLOAD,
 		.max_inflight = 1,
 		.wait_ms = max(wait_ms, 1U),
+		.keepalive_ms = jiffies_to_msecs(link->keepalive),
 	};
 	struct toaster_req *req = &link->hello;
 	struct rio_hello *h;
+	bool resume;
 
-	h = kvmalloc(sizeof(*h), GFP_KERNEL);
+	h = toaster_buf_alloc(sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	spin_lock_bh(&link->lock);
+	resume = link->state == TOASTER_LINK_RESUMING;
+	/* The session asked for (the device's id) or the one resumed. */
+	if (link->resume_ms)
+		memcpy(info.session, link->session, RIO_SESSION_LEN);
+	spin_unlock_bh(&link->lock);
+	if (link->resume_ms) {
+		info.caps |= RIO_CAP_SESSION;
+		info.resume_ms = min(jiffies_to_msecs(link->resume_ms),
+				     RIO_MAX_RESUME_MS);
+	}
 	rio_hello_encode(h, &info);
 
 	memset(req, 0, sizeof(*req));
 	req->msg.opcode = RIO_OP_HELLO;
+	req->msg.flags = resume ? RIO_F_RESUME : 0;
 	req->msg.arg = link->dev->serial;
 	req->msg.length = sizeof(*h);
 	req->payload = h;
@@ -94,6 +108,8 @@ int toaster_link_hello_done(struct toaster_link *link)
 	int bad;
 
 	lockdep_assert_held(&link->lock);
+	if (link->state == TOASTER_LINK_RESUMING)
+		return toaster_link_resumed(link);
 	if (link->state != TOASTER_LINK_CONNECTING)
 		return 0;	/* release() is closing it */
 	if (req->err) {
@@ -108,6 +124,10 @@ int toaster_link_hello_done(struct toaster_link *link)
 	/* Room is only reported to a client granted the write credit. */
 	if (!bad && link->room && !(info.caps & RIO_CAP_CREDIT))
 		bad = RIO_BAD_ROOM;
+	/* A session granted has an id; one not asked for is not granted. */
+	if (!bad && (info.caps & RIO_CAP_SESSION) &&
+	    (rio_session_none(info.session) || !link->resume_ms))
+		bad = RIO_BAD_ARG;
 	if (bad) {
 		pr_warn_ratelimited("%s: invalid HELLO answer: %s\n",
 				    link->dev->name, rio_bad_str(bad));
@@ -119,29 +139,56 @@ int toaster_link_hello_done(struct toaster_link *link)
 	/* Write-behind needs room for a waited-for request and cancels. */
 	link->credit = (info.caps & RIO_CAP_CREDIT) &&
 		       info.max_inflight >= TOASTER_MAX_BEHIND + 2;
+	memcpy(link->session, info.session, RIO_SESSION_LEN);
 	link->connect_err = 0;
 	toaster_link_set_state(link, TOASTER_LINK_UP, 0);
 	WRITE_ONCE(link->dev->state, TOASTER_CONNECTED);
 	atomic64_inc(&link->dev->stats.connects);
+	toaster_link_keepalive_start(link);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_hello_done);
 
-/* The real transport: a rio_conn. */
+/*
+ * The real transport: a rio_conn, replaced by a resume (under the link's
+ * lock); a sender holds a reference on the one it uses, which stays safe
+ * to call once closed.
+ */
+static struct rio_conn *toaster_rio_conn(struct toaster_link *link)
+{
+	struct rio_conn *conn;
+
+	spin_lock_bh(&link->lock);
+	conn = rio_conn_get(link->xpriv);
+	spin_unlock_bh(&link->lock);
+	return conn;
+}
+
 static int toaster_rio_send(struct toaster_link *link,
 			    const struct rio_msg *msg, void *payload)
 {
-	return rio_conn_send(link->xpriv, msg, payload);
+	struct rio_conn *conn = toaster_rio_conn(link);
+	int ret;
+
+	ret = rio_conn_send(conn, msg, payload);
+	rio_conn_put(conn);
+	return ret;
 }
 
 static void toaster_rio_abort(struct toaster_link *link, int err)
 {
-	rio_conn_abort(link->xpriv, err);
+	struct rio_conn *conn = toaster_rio_conn(link);
+
+	rio_conn_abort(conn, err);
+	rio_conn_put(conn);
 }
+
+static int toaster_rio_reconnect(struct toaster_link *link);
 
 static const struct toaster_xport_ops toaster_rio_xport = {
 	.send = toaster_rio_send,
 	.abort = toaster_rio_abort,
+	.reconnect = toaster_rio_reconnect,
 };
 
 static int toaster_conn_frame(struct rio_conn *conn, const struct rio_msg *msg,
@@ -165,15 +212,66 @@ static const struct rio_conn_ops toaster_conn_ops = {
 	.frame = toaster_conn_frame,
 	.dead = toaster_conn_dead,
 	.rx_buf = toaster_conn_rx_buf,
+	.tx_free = toaster_buf_put,
 	.atomic_rx = true,
 };
+
+/* A connection of @link to its server, in the opener's namespace. */
+static struct rio_conn *toaster_conn_new(struct toaster_link *link)
+{
+	struct rio_conn *conn;
+	struct socket *sock;
+	int ret;
+
+	ret = sock_create_kern(link->net, link->addr.ss_family, SOCK_STREAM,
+			       IPPROTO_TCP, &sock);
+	if (ret)
+		return ERR_PTR(ret);
+	/*
+	 * A lockdep class of its own, as nvme-tcp does. Under lockdep this
+	 * pins toaster_rio until the socket is destroyed, shortly after
+	 * release() (TCP's close: up to tcp_fin_timeout if the peer hangs).
+	 */
+	rio_sock_reclassify(sock);
+	rio_sock_setup(sock);
+
+	conn = rio_conn_create(sock, link->wq_work, RIO_DIR_RESPONSE,
+			       &toaster_conn_ops, link, RIO_MAX_PAYLOAD);
+	if (IS_ERR(conn))
+		return conn;
+	snprintf(conn->name, sizeof(conn->name), KBUILD_MODNAME ": %s",
+		 link->dev->name);
+	return conn;
+}
+
+/*
+ * For a resume: the dead connection goes, a new one starts connecting.
+ * The old one is closed before the new one connects, so that nothing it
+ * still held arrives after what the new one brings.
+ */
+static int toaster_rio_reconnect(struct toaster_link *link)
+{
+	struct rio_conn *conn, *old;
+
+	conn = toaster_conn_new(link);
+	if (IS_ERR(conn))
+		return PTR_ERR(conn);
+	spin_lock_bh(&link->lock);
+	old = link->xpriv;
+	link->xpriv = conn;
+	spin_unlock_bh(&link->lock);
+	rio_conn_close(old);
+	rio_conn_connect(conn, &link->addr, link->addrlen);
+	return 0;
+}
 
 /**
  * toaster_connect() - start connecting a device's toaster, without waiting
  * @dev: device
  * @server: server address, port ignored: RIO_BASE_PORT + serial is used
- * @timeout_ms: bound of connect and HELLO together, and of every request
- * @wq: workqueue of the connection
+ * @params: timeout_ms (bound of connect and HELLO together, and of every
+ *	request), resume_ms and keepalive_ms
+ * @wq: workqueue of the connection, its resume and its keepalive
  *
  * The socket is created in the network namespace of the calling process
  * (the opener), which the link holds until it is freed: a container or a
@@ -186,59 +284,45 @@ static const struct rio_conn_ops toaster_conn_ops = {
  */
 struct toaster_link *toaster_connect(struct toaster_dev *dev,
 				     const struct sockaddr_storage *server,
-				     unsigned int timeout_ms,
+				     const struct toaster_link_params *params,
 				     struct workqueue_struct *wq)
 {
-	struct sockaddr_storage addr = *server;
 	struct toaster_link *link;
 	struct rio_conn *conn;
-	struct socket *sock;
-	struct net *net;
-	int len, ret;
+	int ret;
 
-	len = rio_addr_set_port(&addr, RIO_BASE_PORT + dev->serial);
-
-	link = toaster_link_alloc(dev, timeout_ms);
+	link = toaster_link_alloc(dev, params->timeout_ms);
 	if (!link)
 		return ERR_PTR(-ENOMEM);
-
-	net = get_net(current->nsproxy->net_ns);
-	ret = sock_create_kern(net, addr.ss_family, SOCK_STREAM, IPPROTO_TCP,
-			       &sock);
-	if (ret)
-		goto err_net;
+	toaster_link_resume_init(link, wq, params->resume_ms,
+				 params->keepalive_ms);
+	link->addr = *server;
+	link->addrlen = rio_addr_set_port(&link->addr,
+					  RIO_BASE_PORT + dev->serial);
 	/*
-	 * A lockdep class of its own, as nvme-tcp does. Under lockdep this
-	 * pins toaster_rio until the socket is destroyed, shortly after
-	 * release() (TCP's close: up to tcp_fin_timeout if the peer hangs).
+	 * The session asked for: the device's id, so that it replaces the
+	 * device's previous session if the server still keeps it.
 	 */
-	rio_sock_reclassify(sock);
-	rio_sock_setup(sock);
+	memcpy(link->session, dev->session_id, RIO_SESSION_LEN);
 
-	conn = rio_conn_create(sock, wq, RIO_DIR_RESPONSE, &toaster_conn_ops,
-			       link, RIO_MAX_PAYLOAD);
+	link->net = get_net(current->nsproxy->net_ns);
+	conn = toaster_conn_new(link);
 	if (IS_ERR(conn)) {
 		ret = PTR_ERR(conn);
-		goto err_net;
+		put_net(link->net);
+		toaster_link_free(link);
+		return ERR_PTR(ret);
 	}
-	snprintf(conn->name, sizeof(conn->name), KBUILD_MODNAME ": %s",
-		 dev->name);
 	link->xops = &toaster_rio_xport;
 	link->xpriv = conn;
-	link->net = net;
 
 	/* An immediate failure has already failed the link: reported later. */
-	rio_conn_connect(conn, &addr, len);
-	ret = toaster_link_hello_start(link, timeout_ms / 2);
+	rio_conn_connect(conn, &link->addr, link->addrlen);
+	ret = toaster_link_hello_start(link, params->timeout_ms / 2);
 	if (ret && ret != -ENOTCONN)
 		link->xops->abort(link, ret);
 	queue_delayed_work(wq, &link->connect_work, link->timeout);
 	return link;
-
-err_net:
-	put_net(net);
-	toaster_link_free(link);
-	return ERR_PTR(ret);
 }
 
 /**
@@ -255,6 +339,12 @@ void toaster_disconnect(struct toaster_link *link)
 	if (link->state != TOASTER_LINK_DEAD)
 		toaster_link_set_state(link, TOASTER_LINK_CLOSING, 0);
 	spin_unlock_bh(&link->lock);
+	/* Neither starts anything once closing; wait for a running one. */
+	toaster_link_resume_stop(link);
+	/*
+	 * BYE ends the session on the server. If it cannot go out (the
+	 * connection is dead), the next open's session replaces it.
+	 */
 	link->xops->send(link, &bye, NULL);	/* -ENOTCONN if dead: fine */
 	rio_conn_close(link->xpriv);
 	put_net(link->net);

@@ -244,13 +244,13 @@ ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 
 		if (done && signal_pending(current))
 			break;
-		p = kvmalloc(n, GFP_KERNEL);
+		p = toaster_buf_alloc(n);
 		if (!p) {
 			ret = -ENOMEM;
 			break;
 		}
 		if (copy_from_user(p, buf + done, n)) {
-			kvfree(p);
+			toaster_buf_put(p);
 			ret = -EFAULT;
 			break;
 		}
@@ -289,8 +289,8 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_write);
  * toaster_link_poll_mask() - readiness of a link for poll()
  * @link: link
  *
- * Nothing while connecting (pollers are woken when the link comes up or
- * fails); EPOLLIN with stashed toast or when the last NOTIFY said
+ * Nothing while connecting or resuming (pollers are woken when the link
+ * comes up or fails); EPOLLIN with stashed toast or when the last NOTIFY said
  * RIO_READY_IN, EPOLLOUT when it said RIO_READY_OUT, EPOLLHUP | EPOLLERR
  * once the connection is dead. While write-behind WRITEs are unanswered
  * the last NOTIFY is older than the caller's own writes: nothing is
@@ -309,6 +309,7 @@ __poll_t toaster_link_poll_mask(struct toaster_link *link)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	switch (link->state) {
 	case TOASTER_LINK_CONNECTING:
+	case TOASTER_LINK_RESUMING:
 		break;
 	case TOASTER_LINK_UP:
 		if (link->behind)

@@ -27,7 +27,7 @@ static int toaster_remote_ioctl(struct toaster_link *link, unsigned int nr,
 	struct toaster_req req = {};
 
 	if (in_len) {
-		req.payload = kvmalloc(in_len, GFP_KERNEL);
+		req.payload = toaster_buf_alloc(in_len);
 		if (!req.payload)
 			return -ENOMEM;
 		memcpy(req.payload, in, in_len);

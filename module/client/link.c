@@ -44,6 +44,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 
 #include "client.h"
@@ -55,6 +56,7 @@ static const char * const toaster_state_names[] = {
 	[TOASTER_CONNECTING]	= "connecting",
 	[TOASTER_CONNECTED]	= "connected",
 	[TOASTER_DEAD]		= "dead",
+	[TOASTER_RESUMING]	= "resuming",
 };
 
 /**
@@ -81,6 +83,9 @@ void toaster_dev_init(struct toaster_dev *dev, unsigned int serial)
 	snprintf(dev->name, sizeof(dev->name), "toaster%u", serial);
 	dev->state = TOASTER_DISCONNECTED;
 	mutex_init(&dev->lock);
+	do {
+		get_random_bytes(dev->session_id, sizeof(dev->session_id));
+	} while (rio_session_none(dev->session_id));
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_dev_init);
 
@@ -164,6 +169,9 @@ struct toaster_link *toaster_link_alloc(struct toaster_dev *dev,
 	link->max_payload = RIO_MAX_PAYLOAD;
 	link->state = TOASTER_LINK_CONNECTING;
 	link->next_tag = 1;
+	link->last_rx = jiffies;
+	link->last_tx = jiffies;
+	toaster_link_resume_init(link, NULL, 0, 0);
 	mutex_init(&link->req_mutex);
 	mutex_init(&link->read_mutex);
 	spin_lock_init(&link->lock);
@@ -180,9 +188,15 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_alloc);
  */
 void toaster_link_free(struct toaster_link *link)
 {
+	unsigned int i;
+
 	if (!link)
 		return;
 	cancel_delayed_work_sync(&link->connect_work);
+	toaster_link_resume_stop(link);
+	/* Payloads kept for a resume that never came. */
+	for (i = 0; i < TOASTER_MAX_TAGS; i++)
+		toaster_slot_free(&link->slots[i]);
 	mutex_destroy(&link->req_mutex);
 	mutex_destroy(&link->read_mutex);
 	kvfree(link->rbuf);
@@ -208,6 +222,7 @@ int toaster_link_status(struct toaster_link *link)
 		ret = 0;
 		break;
 	case TOASTER_LINK_CONNECTING:
+	case TOASTER_LINK_RESUMING:
 		ret = -EAGAIN;
 		break;
 	default:
@@ -223,6 +238,11 @@ static bool toaster_link_connecting(struct toaster_link *link)
 	return READ_ONCE(link->state) == TOASTER_LINK_CONNECTING;
 }
 
+static bool toaster_link_resuming(struct toaster_link *link)
+{
+	return READ_ONCE(link->state) == TOASTER_LINK_RESUMING;
+}
+
 /**
  * toaster_link_wait_up() - wait until the link is up, or know why not
  * @link: link
@@ -233,25 +253,44 @@ static bool toaster_link_connecting(struct toaster_link *link)
  * that needs the server waits here, interruptibly, at most until the
  * link's deadline (timeout_ms after open), then fails the link.
  *
- * Return: 0 when up; -EAGAIN (nonblocking, still connecting);
+ * While the session is being resumed, the wait is bounded by the resume:
+ * it ends in the link up again or failed.
+ *
+ * Return: 0 when up; -EAGAIN (nonblocking, still connecting or resuming);
  * -ERESTARTSYS; else as toaster_link_status().
  */
 int toaster_link_wait_up(struct toaster_link *link, bool nonblock)
 {
+	unsigned long give_up = jiffies + link->resume_ms + link->timeout;
 	long left;
+	int ret;
 
-	if (!toaster_link_connecting(link) || nonblock)
-		return toaster_link_status(link);
-
-	left = (long)(link->deadline - jiffies);
-	left = wait_event_interruptible_timeout(link->wq,
-						!toaster_link_connecting(link),
-						max(left, 1L));
-	if (left < 0)
-		return -ERESTARTSYS;
-	if (!left)
-		toaster_link_connect_expired(link);
-	return toaster_link_status(link);
+	/*
+	 * The state may change between the wait and the check (a session
+	 * resumed and lost again): a blocking caller never sees -EAGAIN.
+	 */
+	while ((ret = toaster_link_status(link)) == -EAGAIN && !nonblock) {
+		if (toaster_link_connecting(link)) {
+			left = (long)(link->deadline - jiffies);
+			left = wait_event_interruptible_timeout(link->wq,
+								!toaster_link_connecting(link),
+								max(left, 1L));
+			if (left < 0)
+				return -ERESTARTSYS;
+			if (!left)
+				toaster_link_connect_expired(link);
+			continue;
+		}
+		/* Resuming: the resume ends in the link up or failed. */
+		if (time_after_eq(jiffies, give_up))
+			return -ETIMEDOUT;
+		left = wait_event_interruptible_timeout(link->wq,
+							!toaster_link_resuming(link),
+							give_up - jiffies);
+		if (left < 0)
+			return -ERESTARTSYS;
+	}
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_wait_up);
 
@@ -296,6 +335,7 @@ int toaster_slot_get(struct toaster_link *link, struct toaster_req *req)
 	req->slot = slot - link->slots;
 	slot->msg = req->msg;
 	slot->req = req;
+	slot->seq = link->next_seq++;
 	return 0;
 }
 
@@ -305,9 +345,8 @@ int toaster_slot_get(struct toaster_link *link, struct toaster_req *req)
  */
 void toaster_slot_free(struct toaster_slot *slot)
 {
-	memset(&slot->msg, 0, sizeof(slot->msg));
-	slot->req = NULL;
-	slot->behind = false;
+	toaster_buf_put(slot->payload);
+	memset(slot, 0, sizeof(*slot));
 }
 
 /* Does this request change the slot's capacity (SET_CAPACITY, RESET)? */
@@ -339,7 +378,7 @@ u32 toaster_link_credit(struct toaster_link *link)
 
 	lockdep_assert_held(&link->lock);
 	if (!link->credit || link->state != TOASTER_LINK_UP)
-		return 0;
+		return 0;	/* and none until a fresh answer after a resume */
 	for (i = 0; i < TOASTER_MAX_TAGS; i++) {
 		const struct rio_msg *m = &link->slots[i].msg;
 
@@ -504,9 +543,11 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 	struct toaster_req *req;
 	int bad, ret = 0;
 
+	WRITE_ONCE(link->last_rx, jiffies);
 	if (msg->opcode == RIO_OP_NOTIFY) {
 		spin_lock_bh(&link->lock);
 		link->ready = msg->arg;
+		link->probes = 0;
 		spin_unlock_bh(&link->lock);
 		wake_up_interruptible_poll(&link->poll_wq,
 					   EPOLLIN | EPOLLRDNORM |
@@ -546,6 +587,7 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 		return -EPROTO;
 	}
 
+	link->probes = 0;
 	if (msg->opcode == RIO_OP_READ)
 		atomic64_add(msg->length, &link->dev->stats.bytes_in);
 	if (toaster_answer_empties(slot, msg))
@@ -603,6 +645,11 @@ void toaster_link_dead(struct toaster_link *link, int err)
 
 	spin_lock_bh(&link->lock);
 	was = link->state;
+	if (was == TOASTER_LINK_DEAD || toaster_link_dead_resume(link, err)) {
+		spin_unlock_bh(&link->lock);
+		wake_up_interruptible_poll(&link->poll_wq, EPOLLIN | EPOLLOUT);
+		return;
+	}
 	if (was == TOASTER_LINK_CONNECTING && !link->connect_err)
 		link->connect_err = err;
 	connect_err = link->connect_err;
@@ -611,7 +658,10 @@ void toaster_link_dead(struct toaster_link *link, int err)
 	for (i = 0; i < TOASTER_MAX_TAGS; i++) {
 		slot = &link->slots[i];
 		if (slot->req) {
-			slot->req->err = -ECONNRESET;
+			/* After a resume that failed: why it failed. */
+			slot->req->err = was != TOASTER_LINK_RESUMING ?
+					 -ECONNRESET :
+					 connect_err ?: link->resume_err;
 			WRITE_ONCE(slot->req->done, true);
 		}
 		toaster_slot_free(slot);
@@ -627,7 +677,10 @@ void toaster_link_dead(struct toaster_link *link, int err)
 	spin_unlock_bh(&link->lock);
 
 	/* When we closed it, it is not worth a log line. */
-	if (was != TOASTER_LINK_CLOSING && err != -ESHUTDOWN) {
+	if (was == TOASTER_LINK_RESUMING) {
+		pr_info_ratelimited("%s: session lost: %pe\n", link->dev->name,
+				    ERR_PTR(connect_err ?: link->resume_err));
+	} else if (was != TOASTER_LINK_CLOSING && err != -ESHUTDOWN) {
 		if (connect_err)
 			pr_info_ratelimited("%s: cannot connect: %pe\n",
 					    link->dev->name, ERR_PTR(connect_err));

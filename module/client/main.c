@@ -8,7 +8,9 @@
  *   server  rw  server address of this device, overriding the module
  *               parameter from the next open on; write an empty line to
  *               fall back to the parameter
- *   state   ro  disconnected, connecting, connected or dead
+ *   state   ro  disconnected, connecting, connected, resuming or dead
+ *   reconnects, resumes, resent, keepalives
+ *           ro  counters of session resume and keepalive (resume.c)
  *
  * open() runs under misc_mtx, shared by every misc device: it only starts
  * the connection (connect.c) and never waits for the server. The socket is
@@ -62,6 +64,38 @@ static const struct kernel_param_ops toaster_timeout_ops = {
 
 module_param_cb(timeout_ms, &toaster_timeout_ops, &toaster_timeout_ms, 0644);
 MODULE_PARM_DESC(timeout_ms, "Bound of connect and HELLO after open, and of every request, ms, from the next open on (default 5000, 1..600000)");
+
+static unsigned int toaster_resume_ms = 30000;
+
+static int toaster_resume_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, RIO_MAX_RESUME_MS);
+}
+
+static const struct kernel_param_ops toaster_resume_ops = {
+	.set = toaster_resume_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(resume_ms, &toaster_resume_ops, &toaster_resume_ms, 0644);
+MODULE_PARM_DESC(resume_ms, "How long to try to resume the session after the connection died, before calls fail with EIO, ms, from the next open on; 0: no sessions (default 30000, 0..3600000)");
+
+static unsigned int toaster_keepalive_ms = 1000;
+
+static int toaster_keepalive_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, RIO_MAX_KEEPALIVE_MS);
+}
+
+static const struct kernel_param_ops toaster_keepalive_ops = {
+	.set = toaster_keepalive_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(keepalive_ms, &toaster_keepalive_ops, &toaster_keepalive_ms,
+		0644);
+MODULE_PARM_DESC(keepalive_ms, "Idle time after which a PING checks the connection; 3 unanswered: it is dead, ms, from the next open on; 0: none (default 1000, 0..600000)");
 
 static ushort toaster_mode = 0600;
 module_param_named(mode, toaster_mode, ushort, 0444);
@@ -128,9 +162,48 @@ static ssize_t state_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(state);
 
+static ssize_t toaster_counter_emit(char *buf, atomic64_t *counter)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(counter));
+}
+
+static ssize_t reconnects_show(struct device *d,
+			       struct device_attribute *attr, char *buf)
+{
+	return toaster_counter_emit(buf,
+				    &toaster_from_device(d)->stats.reconnects);
+}
+static DEVICE_ATTR_RO(reconnects);
+
+static ssize_t resumes_show(struct device *d, struct device_attribute *attr,
+			    char *buf)
+{
+	return toaster_counter_emit(buf, &toaster_from_device(d)->stats.resumes);
+}
+static DEVICE_ATTR_RO(resumes);
+
+static ssize_t resent_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return toaster_counter_emit(buf, &toaster_from_device(d)->stats.resent);
+}
+static DEVICE_ATTR_RO(resent);
+
+static ssize_t keepalives_show(struct device *d,
+			       struct device_attribute *attr, char *buf)
+{
+	return toaster_counter_emit(buf,
+				    &toaster_from_device(d)->stats.keepalives);
+}
+static DEVICE_ATTR_RO(keepalives);
+
 static struct attribute *toaster_attrs[] = {
 	&dev_attr_server.attr,
 	&dev_attr_state.attr,
+	&dev_attr_reconnects.attr,
+	&dev_attr_resumes.attr,
+	&dev_attr_resent.attr,
+	&dev_attr_keepalives.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(toaster);
@@ -139,6 +212,11 @@ static int toaster_open(struct inode *inode, struct file *file)
 {
 	struct miscdevice *misc = file->private_data;
 	struct toaster_dev *dev = container_of(misc, struct toaster_dev, misc);
+	struct toaster_link_params params = {
+		.timeout_ms = READ_ONCE(toaster_timeout_ms),
+		.resume_ms = READ_ONCE(toaster_resume_ms),
+		.keepalive_ms = READ_ONCE(toaster_keepalive_ms),
+	};
 	struct sockaddr_storage addr;
 	struct toaster_link *link;
 	int ret;
@@ -152,8 +230,7 @@ static int toaster_open(struct inode *inode, struct file *file)
 	/* Before the connect starts: its outcome may come at once. */
 	WRITE_ONCE(dev->state, TOASTER_CONNECTING);
 	toaster_dev_server(dev, &addr);
-	link = toaster_connect(dev, &addr, READ_ONCE(toaster_timeout_ms),
-			       toaster_wq);
+	link = toaster_connect(dev, &addr, &params, toaster_wq);
 	if (IS_ERR(link)) {
 		WRITE_ONCE(dev->state, TOASTER_DISCONNECTED);
 		clear_bit_unlock(TOASTER_OPEN_BIT, &dev->open);

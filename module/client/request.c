@@ -27,18 +27,100 @@
  * Timeout: a request without an answer in timeout_ms fails with -ETIMEDOUT
  * and the connection is reset (later calls: -ENOTCONN). What the server did
  * is then unknown: a WRITE may have been applied, and toast in a READ
- * answer that was still on its way is lost with the connection.
+ * answer that was still on its way is lost with the connection. Unless
+ * the server keeps a session: then the connection is reset and the session
+ * resumed (resume.c), the request is sent again and its answer waited for,
+ * bounded by resume_ms; the server's reply cache makes sure it runs once.
+ *
+ * Payloads are reference counted (toaster_buf): the slot keeps one until
+ * the answer comes, to send it again after a resume, and the connection
+ * one until the frame is sent.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/refcount.h>
 #include <linux/sched/signal.h>
 
 #include "client.h"
 #include "rio/testing.h"
 #include "trace.h"
+
+/*
+ * A payload shared by a slot and the connection sending it. Aligned as
+ * kmalloc() memory is: callers fill it with structs.
+ */
+struct toaster_buf {
+	refcount_t ref;
+	u8 data[] __aligned(sizeof(u64));
+};
+
+/**
+ * toaster_buf_alloc() - allocate a request payload
+ * @len: bytes, > 0
+ *
+ * Return: the payload, with one reference, or NULL.
+ */
+void *toaster_buf_alloc(size_t len)
+{
+	struct toaster_buf *b = kvmalloc(struct_size(b, data, len), GFP_KERNEL);
+
+	if (!b)
+		return NULL;
+	refcount_set(&b->ref, 1);
+	return b->data;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_buf_alloc);
+
+/**
+ * toaster_buf_get() - take another reference on a payload
+ * @data: from toaster_buf_alloc()
+ *
+ * Return: @data.
+ */
+void *toaster_buf_get(void *data)
+{
+	refcount_inc(&container_of(data, struct toaster_buf, data[0])->ref);
+	return data;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_buf_get);
+
+/**
+ * toaster_buf_put() - drop a reference on a payload
+ * @data: from toaster_buf_alloc(), or NULL
+ *
+ * Any context (kvfree() defers a vfree() from softirq).
+ */
+void toaster_buf_put(void *data)
+{
+	struct toaster_buf *b;
+
+	if (!data)
+		return;
+	b = container_of(data, struct toaster_buf, data[0]);
+	if (refcount_dec_and_test(&b->ref))
+		kvfree(b);
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_buf_put);
+
+/**
+ * toaster_link_xmit() - hand one frame to the transport
+ * @link: link
+ * @msg: the frame
+ * @payload: a reference on its payload (toaster_buf), or NULL; passes to
+ *	the transport
+ *
+ * Return: as toaster_xport_ops.send.
+ */
+int toaster_link_xmit(struct toaster_link *link, const struct rio_msg *msg,
+		      void *payload)
+{
+	WRITE_ONCE(link->last_tx, jiffies);
+	return link->xops->send(link, msg, payload);
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_xmit);
 
 /**
  * toaster_link_submit() - send a request
@@ -52,6 +134,9 @@
  * submitted while connecting, before any other request. Never waits for
  * the peer.
  *
+ * While the link is resuming, the request waits in the table and is sent
+ * once the session is resumed (the HELLO of a resume goes at once).
+ *
  * Return: 0 when sent or queued, -ENOTCONN if the link is dead or being
  * reset, -ECONNRESET if it died now (including when too many cancelled
  * requests were never answered: the connection is reset), -ENOMEM.
@@ -59,6 +144,8 @@
 int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 {
 	void *payload = req->payload;
+	struct toaster_slot *slot;
+	bool now;
 	int ret;
 
 	req->payload = NULL;
@@ -69,15 +156,23 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 
 	spin_lock_bh(&link->lock);
 	if (link->state != TOASTER_LINK_UP &&
-	    link->state != TOASTER_LINK_CONNECTING) {
+	    link->state != TOASTER_LINK_CONNECTING &&
+	    link->state != TOASTER_LINK_RESUMING) {
 		spin_unlock_bh(&link->lock);
-		kvfree(payload);
+		toaster_buf_put(payload);
 		return -ENOTCONN;
 	}
 	ret = toaster_slot_get(link, req);
+	if (!ret) {
+		slot = &link->slots[req->slot];
+		slot->payload = payload;
+		now = link->state != TOASTER_LINK_RESUMING ||
+		      req == &link->hello;
+		slot->resend = !now;
+	}
 	spin_unlock_bh(&link->lock);
 	if (ret) {
-		kvfree(payload);
+		toaster_buf_put(payload);
 		pr_warn_ratelimited("%s: %u cancelled requests never answered, resetting the connection\n",
 				    link->dev->name, TOASTER_MAX_TAGS);
 		link->xops->abort(link, -ENOBUFS);
@@ -87,14 +182,22 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 	atomic64_inc(&link->dev->stats.requests);
 	req->start_ns = ktime_get_ns();
 	trace_toaster_req_submit(link, req);
-	ret = link->xops->send(link, &req->msg, payload);
+	if (!now)
+		return 0;
+	ret = toaster_link_xmit(link, &req->msg,
+				payload ? toaster_buf_get(payload) : NULL);
 	if (ret) {
 		spin_lock_bh(&link->lock);
 		if (req->done)		/* the connection died under us */
 			ret = req->err;
+		else if (req != &link->hello && toaster_link_resumable(link) &&
+			 (link->state == TOASTER_LINK_RESUMING ||
+			  link->state == TOASTER_LINK_UP))
+			ret = 0;	/* kept: sent again (or already) on resume */
 		else if (link->slots[req->slot].req == req)
 			toaster_slot_free(&link->slots[req->slot]);
-		WRITE_ONCE(req->done, true);
+		if (ret)
+			WRITE_ONCE(req->done, true);
 		spin_unlock_bh(&link->lock);
 	}
 	return ret;
@@ -107,7 +210,7 @@ static void toaster_send_cancel(struct toaster_link *link, u32 tag)
 	struct rio_msg msg = { .opcode = RIO_OP_CANCEL, .arg = tag };
 
 	atomic64_inc(&link->dev->stats.cancels);
-	link->xops->send(link, &msg, NULL);
+	toaster_link_xmit(link, &msg, NULL);
 }
 
 /**
@@ -161,6 +264,40 @@ static bool toaster_req_done(struct toaster_req *req)
 	return READ_ONCE(req->done);
 }
 
+/* How long anything waits for an answer at most, resumes included. */
+static unsigned long toaster_give_up_at(struct toaster_link *link)
+{
+	return jiffies + link->timeout + link->resume_ms;
+}
+
+/*
+ * A wait for an answer timed out: wait on instead? Yes while the session
+ * is being resumed (the resume has its own deadline), and when the server
+ * keeps a session: the silent connection is then reset and resumed rather
+ * than the request failed. Never past @give_up.
+ */
+static bool toaster_wait_on(struct toaster_link *link, unsigned long give_up)
+{
+	enum toaster_link_state state;
+	bool resumable;
+
+	if (time_after_eq(jiffies, give_up))
+		return false;
+	spin_lock_bh(&link->lock);
+	state = link->state;
+	resumable = toaster_link_resumable(link);
+	spin_unlock_bh(&link->lock);
+	if (state == TOASTER_LINK_RESUMING)
+		return true;
+	if (state != TOASTER_LINK_UP || !resumable)
+		return false;
+	atomic64_inc(&link->dev->stats.timeouts);
+	pr_warn_ratelimited("%s: no answer in %u ms, resetting the connection to resume\n",
+			    link->dev->name, jiffies_to_msecs(link->timeout));
+	link->xops->abort(link, -ETIMEDOUT);
+	return true;
+}
+
 /*
  * A signal came while @req was out and its outcome must be known: CANCEL
  * it and wait, killable and bounded, for the answer.
@@ -168,12 +305,17 @@ static bool toaster_req_done(struct toaster_req *req)
 static int toaster_req_resolve(struct toaster_link *link,
 			       struct toaster_req *req)
 {
+	unsigned long give_up = toaster_give_up_at(link);
 	long left;
 	int ret;
 
 	toaster_send_cancel(link, req->msg.tag);
-	left = wait_event_killable_timeout(link->wq, toaster_req_done(req),
-					   link->timeout);
+	do {
+		left = wait_event_killable_timeout(link->wq,
+						   toaster_req_done(req),
+						   link->timeout);
+	} while (!left && !toaster_req_done(req) &&
+		 toaster_wait_on(link, give_up));
 	spin_lock_bh(&link->lock);
 	if (req->done) {
 		ret = req->err == -ECANCELED ? -ERESTARTSYS : req->err;
@@ -206,11 +348,16 @@ static int toaster_req_resolve(struct toaster_link *link,
 int toaster_link_wait(struct toaster_link *link, struct toaster_req *req,
 		      bool resolve)
 {
+	unsigned long give_up = toaster_give_up_at(link);
 	long left;
 	int ret;
 
-	left = wait_event_interruptible_timeout(link->wq, toaster_req_done(req),
-						link->timeout);
+	do {
+		left = wait_event_interruptible_timeout(link->wq,
+							toaster_req_done(req),
+							link->timeout);
+	} while (!left && !toaster_req_done(req) &&
+		 toaster_wait_on(link, give_up));
 	spin_lock_bh(&link->lock);
 	if (req->done)
 		goto done;
@@ -254,7 +401,7 @@ int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
 	else
 		ret = mutex_lock_interruptible(&link->req_mutex);
 	if (ret) {
-		kvfree(req->payload);
+		toaster_buf_put(req->payload);
 		req->payload = NULL;
 		return ret == -EINTR ? -ERESTARTSYS : ret;
 	}
@@ -275,16 +422,17 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_request);
  * toaster_link_submit_behind() - send a WRITE that nobody waits for
  * @link: link
  * @msg: the WRITE's header; its tag is assigned here
- * @payload: @msg->length bytes from kvmalloc(); ownership passes to the
- *	transport, except on -ENOSPC
+ * @payload: @msg->length bytes from toaster_buf_alloc(); ownership passes
+ *	to the link, except on -ENOSPC
  *
  * Sent only if the write credit covers it and fewer than
  * TOASTER_MAX_BEHIND are in flight: the server then takes it whole, and
  * the caller may report the bytes written. Never waits.
  *
- * Return: 0 when sent; -ENOSPC (no credit, or too many in flight: @payload
- * is still the caller's, to send as a WRITE that is waited for); else a
- * transport error: the connection is dead.
+ * Return: 0 when sent (if the connection died meanwhile, the WRITE is
+ * sent again on resume or reported as a write-behind error); -ENOSPC (no
+ * credit, or too many in flight: @payload is still the caller's, to send
+ * as a WRITE that is waited for).
  */
 int toaster_link_submit_behind(struct toaster_link *link, struct rio_msg *msg,
 			       void *payload)
@@ -303,12 +451,14 @@ int toaster_link_submit_behind(struct toaster_link *link, struct rio_msg *msg,
 	slot->req = NULL;
 	slot->behind = true;
 	WRITE_ONCE(link->behind, link->behind + 1);
+	slot->payload = payload;
 	spin_unlock_bh(&link->lock);
 
 	atomic64_inc(&link->dev->stats.requests);
 	tmp.start_ns = ktime_get_ns();
 	trace_toaster_req_submit(link, &tmp);
-	return link->xops->send(link, &tmp.msg, payload);
+	toaster_link_xmit(link, &tmp.msg, toaster_buf_get(payload));
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_submit_behind);
 
@@ -330,11 +480,15 @@ static bool toaster_behind_none(struct toaster_link *link)
  */
 int toaster_link_sync(struct toaster_link *link)
 {
+	unsigned long give_up = toaster_give_up_at(link);
 	long left;
 
-	left = wait_event_interruptible_timeout(link->sync_wq,
-						toaster_behind_none(link),
-						link->timeout);
+	do {
+		left = wait_event_interruptible_timeout(link->sync_wq,
+							toaster_behind_none(link),
+							link->timeout);
+	} while (!left && !toaster_behind_none(link) &&
+		 toaster_wait_on(link, give_up));
 	if (left < 0)
 		return -ERESTARTSYS;
 	if (!left && !toaster_behind_none(link)) {

@@ -36,9 +36,18 @@ static size_t rio_tx_size(const struct rio_tx *tx)
 	return sizeof(*tx) + tx->len;
 }
 
-static void rio_tx_free(struct rio_tx *tx)
+static void rio_payload_free(struct rio_conn *conn, void *payload)
 {
-	kvfree(tx->payload);
+	if (conn->ops->tx_free)
+		conn->ops->tx_free(payload);
+	else
+		kvfree(payload);
+}
+
+static void rio_tx_free(struct rio_conn *conn, struct rio_tx *tx)
+{
+	if (tx->payload)
+		rio_payload_free(conn, tx->payload);
 	kfree(tx);
 }
 
@@ -54,7 +63,7 @@ static void rio_conn_tx_done(struct rio_conn *conn, struct rio_tx *tx)
 		resume = true;
 	}
 	spin_unlock(&conn->lock);
-	rio_tx_free(tx);
+	rio_tx_free(conn, tx);
 	if (resume)
 		queue_work(conn->wq, &conn->rx_work);
 }
@@ -202,7 +211,8 @@ static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 	tx = kmalloc(sizeof(*tx), GFP_KERNEL);
 	if (!tx) {
 		/* A stream that lost a frame is broken: fail it. */
-		kvfree(payload);
+		if (payload)
+			rio_payload_free(conn, payload);
 		rio_conn_abort(conn, -ENOMEM);
 		return -ENOMEM;
 	}
@@ -215,7 +225,7 @@ static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 	if (conn->dead) {
 		spin_unlock(&conn->lock);
 		mutex_unlock(&conn->tx_mutex);
-		rio_tx_free(tx);
+		rio_tx_free(conn, tx);
 		return -ENOTCONN;
 	}
 	list_add_tail(&tx->node, &conn->tx_list);
@@ -234,7 +244,8 @@ static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
  * rio_conn_send() - send one frame
  * @conn: connection
  * @msg: header fields (magic and version are filled in)
- * @payload: @msg->length bytes from kvmalloc(), or NULL; ownership passes
+ * @payload: @msg->length bytes from kvmalloc() (or as rio_conn_ops.tx_free
+ *	expects), or NULL; ownership passes
  *	to the connection in every case
  *
  * Frames go out in the order of the calls. The frame is sent inline when
@@ -770,6 +781,22 @@ static void rio_conn_release(struct kref *ref)
 }
 
 /**
+ * rio_conn_get() - take a reference
+ * @conn: connection
+ *
+ * A holder may call rio_conn_send() and rio_conn_abort() even after the
+ * owner closed the connection: they then do nothing but -ENOTCONN.
+ *
+ * Return: @conn.
+ */
+struct rio_conn *rio_conn_get(struct rio_conn *conn)
+{
+	kref_get(&conn->ref);
+	return conn;
+}
+EXPORT_SYMBOL_NS_GPL(rio_conn_get, TOASTER_RIO);
+
+/**
  * rio_conn_put() - drop a reference
  * @conn: connection
  */
@@ -828,12 +855,12 @@ void rio_conn_close(struct rio_conn *conn)
 
 	mutex_lock(&conn->tx_mutex);
 	if (conn->tx_cur) {
-		rio_tx_free(conn->tx_cur);
+		rio_tx_free(conn, conn->tx_cur);
 		conn->tx_cur = NULL;
 	}
 	list_for_each_entry_safe(tx, next, &conn->tx_list, node) {
 		list_del(&tx->node);
-		rio_tx_free(tx);
+		rio_tx_free(conn, tx);
 	}
 	sock = conn->sock;
 	conn->sock = NULL;

@@ -37,7 +37,7 @@ struct rio_conn;
  * struct rio_tx - a frame waiting to be sent
  * @node: in rio_conn.tx_list
  * @hdr: encoded header
- * @payload: @len bytes, kvfree()d once sent or dropped
+ * @payload: @len bytes, released once sent or dropped (rio_conn_ops.tx_free)
  * @len: payload length
  */
 struct rio_tx {
@@ -73,12 +73,16 @@ struct rio_tx {
  *	frame() has returned for this frame. NULL: the connection's own
  *	buffer, which then holds only RIO_RX_SMALL bytes; an ERR_PTR()
  *	aborts the connection.
+ * @tx_free: optional: release a payload given to rio_conn_send() once it
+ *	is sent or dropped (the owner's payloads are reference counted);
+ *	NULL: kvfree()
  */
 struct rio_conn_ops {
 	int (*frame)(struct rio_conn *conn, const struct rio_msg *msg,
 		     void *payload);
 	void (*dead)(struct rio_conn *conn, int err);
 	void *(*rx_buf)(struct rio_conn *conn, const struct rio_msg *msg);
+	void (*tx_free)(void *payload);
 	bool atomic_rx;
 };
 
@@ -180,6 +184,7 @@ int rio_conn_queue(struct rio_conn *conn, const struct rio_msg *msg,
 		   void *payload);
 void rio_conn_abort(struct rio_conn *conn, int err);
 void rio_conn_close(struct rio_conn *conn);
+struct rio_conn *rio_conn_get(struct rio_conn *conn);
 void rio_conn_put(struct rio_conn *conn);
 bool rio_conn_is_dead(struct rio_conn *conn);
 

@@ -261,13 +261,16 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 
 	# A server that answers HELLO granting the write credit (tag 1, room
 	# 4096; caps NOTIFY|CREDIT, max_payload 65536, max_inflight 16,
-	# wait_ms 1), then never answers again: write() returns at once,
-	# and fsync() reports that the bytes may be lost.
+	# wait_ms 1, no keepalive, no session), then never answers again:
+	# write() returns at once, and fsync() reports that the bytes may be
+	# lost.
 	nc_start 5003
 	printf '\122\111\117\041\001\001\000\001\000\000\000\001' >&4
 	printf '\000\000\000\000\000\000\000\000\000\000\000\000' >&4
-	printf '\000\000\000\020\000\000\020\000' >&4
+	printf '\000\000\000\050\000\000\020\000' >&4
 	printf '\000\000\000\003\000\001\000\000\000\000\000\020\000\000\000\001' >&4
+	printf '\000\000\000\000\000\000\000\000' >&4
+	printf '\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >&4
 	sleep 0.3
 	printf 'abcde' >/tmp/c20.five
 	out=$(dd if=/tmp/c20.five of=$T3 bs=5 count=1 conv=fsync 2>&1)
