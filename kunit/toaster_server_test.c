@@ -16,6 +16,7 @@
 #include <net/sock.h>
 
 #include "rio/conn.h"
+#include "rio/sock.h"
 #include "server/internal.h"
 
 #define TEST_BASE_PORT	17000
@@ -767,6 +768,77 @@ static void srv_silent_conns_evicted(struct kunit *test)
 	mutex_unlock(&t->lock);
 }
 
+/* An address literal as a peer address, as kernel_getpeername() gives. */
+static struct sockaddr_storage srv_peer(struct kunit *test, const char *lit)
+{
+	struct sockaddr_storage ss;
+
+	KUNIT_EXPECT_EQ(test, rio_parse_addr(lit, strlen(lit), &ss), 0);
+	return ss;
+}
+
+static bool srv_allows(struct kunit *test, const struct srv_allow *a,
+		       const char *lit)
+{
+	struct sockaddr_storage ss = srv_peer(test, lit);
+
+	return srv_allow_match(a, &ss);
+}
+
+#define SRV_ALLOW_16	"1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,1.0.0.5,1.0.0.6," \
+			"1.0.0.7,1.0.0.8,1.0.0.9,1.0.0.10,1.0.0.11," \
+			"1.0.0.12,1.0.0.13,1.0.0.14,1.0.0.15,1.0.0.16"
+
+/* allow=: parsing, IPv4 and IPv6 prefixes, IPv4-mapped peers. */
+static void srv_allow_list(struct kunit *test)
+{
+	struct srv_allow a;
+
+	KUNIT_EXPECT_EQ(test, srv_allow_parse(NULL, &a), 0);
+	KUNIT_EXPECT_EQ(test, a.count, 0U);
+	KUNIT_EXPECT_TRUE(test, srv_allows(test, &a, "192.0.2.1"));
+
+	KUNIT_ASSERT_EQ(test, srv_allow_parse("10.1.0.0/16,192.0.2.7,fd00::/8,::1",
+					      &a), 0);
+	KUNIT_EXPECT_EQ(test, a.count, 4U);
+	KUNIT_EXPECT_TRUE(test, srv_allows(test, &a, "10.1.255.3"));
+	KUNIT_EXPECT_FALSE(test, srv_allows(test, &a, "10.2.0.1"));
+	KUNIT_EXPECT_TRUE(test, srv_allows(test, &a, "192.0.2.7"));
+	KUNIT_EXPECT_FALSE(test, srv_allows(test, &a, "192.0.2.8"));
+	KUNIT_EXPECT_TRUE(test, srv_allows(test, &a, "fd12:3456::9"));
+	KUNIT_EXPECT_FALSE(test, srv_allows(test, &a, "fe80::1"));
+	KUNIT_EXPECT_TRUE(test, srv_allows(test, &a, "::1"));
+	KUNIT_EXPECT_FALSE(test, srv_allows(test, &a, "::2"));
+	/* The dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d. */
+	KUNIT_EXPECT_TRUE(test, srv_allows(test, &a, "::ffff:10.1.2.3"));
+	KUNIT_EXPECT_FALSE(test, srv_allows(test, &a, "::ffff:127.0.0.1"));
+
+	/* Prefixes that are not whole bytes, 0 and the full length. */
+	KUNIT_ASSERT_EQ(test, srv_allow_parse("192.0.2.64/27", &a), 0);
+	KUNIT_EXPECT_TRUE(test, srv_allows(test, &a, "192.0.2.95"));
+	KUNIT_EXPECT_FALSE(test, srv_allows(test, &a, "192.0.2.96"));
+	KUNIT_EXPECT_FALSE(test, srv_allows(test, &a, "192.0.2.63"));
+	KUNIT_ASSERT_EQ(test, srv_allow_parse("0.0.0.0/0", &a), 0);
+	KUNIT_EXPECT_TRUE(test, srv_allows(test, &a, "203.0.113.9"));
+	KUNIT_EXPECT_FALSE(test, srv_allows(test, &a, "2001:db8::1"));
+	KUNIT_EXPECT_EQ(test, srv_allow_parse("::1/128", &a), 0);
+
+	/* Malformed: refused, the module does not load. */
+	KUNIT_EXPECT_EQ(test, srv_allow_parse("10.0.0.0/33", &a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, srv_allow_parse("::/129", &a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, srv_allow_parse("10.0.0.0/", &a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, srv_allow_parse("10.0.0.0/8x", &a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, srv_allow_parse("localhost", &a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, srv_allow_parse("10.0.0.1,", &a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, srv_allow_parse(",10.0.0.1", &a), -EINVAL);
+	/* At most SRV_MAX_ALLOW networks. */
+	KUNIT_ASSERT_EQ(test, srv_allow_parse(SRV_ALLOW_16, &a), 0);
+	KUNIT_EXPECT_EQ(test, a.count, (unsigned int)SRV_MAX_ALLOW);
+	KUNIT_EXPECT_TRUE(test, srv_allows(test, &a, "1.0.0.16"));
+	KUNIT_EXPECT_EQ(test, srv_allow_parse(SRV_ALLOW_16 ",1.0.0.17", &a),
+			-EINVAL);
+}
+
 static struct kunit_case toaster_server_cases[] = {
 	KUNIT_CASE(srv_hello_ok),
 	KUNIT_CASE(srv_connect_during_listen),
@@ -783,6 +855,7 @@ static struct kunit_case toaster_server_cases[] = {
 	KUNIT_CASE(srv_tag_reuse_closes),
 	KUNIT_CASE_SLOW(srv_backpressure),
 	KUNIT_CASE(srv_stop_with_clients),
+	KUNIT_CASE(srv_allow_list),
 	{}
 };
 

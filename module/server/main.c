@@ -30,6 +30,10 @@ static unsigned int resume_ms = 30000;
 module_param(resume_ms, uint, 0444);
 MODULE_PARM_DESC(resume_ms, "How long a client's session outlives its connection, waiting to be resumed, in ms, 0..3600000; 0: no sessions (default 30000)");
 
+static char *allow;
+module_param(allow, charp, 0444);
+MODULE_PARM_DESC(allow, "Addresses connections are accepted from: CIDR[,CIDR...], IPv4 or IPv6, at most 16 (default: any)");
+
 static struct toaster_srv *toaster_server;
 
 static int __init toaster_server_init(void)
@@ -56,6 +60,11 @@ static int __init toaster_server_init(void)
 		       RIO_MAX_RESUME_MS);
 		return -EINVAL;
 	}
+	if (srv_allow_parse(allow, &cfg.allow)) {
+		pr_err("allow=%s: not a list of at most %u IPv4 or IPv6 CIDRs\n",
+		       allow, SRV_MAX_ALLOW);
+		return -EINVAL;
+	}
 	if (toaster_parse_addr(addr, &cfg.addr)) {
 		pr_err("addr=%s: not an IPv4 or IPv6 literal\n", addr);
 		return -EINVAL;
@@ -64,9 +73,9 @@ static int __init toaster_server_init(void)
 	if (IS_ERR(srv))
 		return PTR_ERR(srv);
 	toaster_server = srv;
-	pr_info("%u toaster(s) on ports %u..%u, toast_ms=%u, resume_ms=%u\n",
+	pr_info("%u toaster(s) on ports %u..%u, toast_ms=%u, resume_ms=%u, allow=%s\n",
 		count, RIO_BASE_PORT + 1, RIO_BASE_PORT + count, toast_ms,
-		resume_ms);
+		resume_ms, allow && *allow ? allow : "any");
 	return 0;
 }
 

@@ -379,14 +379,27 @@ static bool srv_make_room(struct srv_toaster *t)
  * @t: toaster
  * @sock: the accepted socket, owned from now on
  *
- * The socket inherited the listener's callbacks and user data: reset them
- * before anything else. Nothing large is allocated before HELLO.
+ * A peer outside the allow-list is closed at once. The socket inherited
+ * the listener's callbacks and user data: reset them before anything
+ * else. Nothing large is allocated before HELLO.
  */
 void srv_accept_one(struct srv_toaster *t, struct socket *sock)
 {
+	struct sockaddr_storage peer = {};
 	struct sock *sk = sock->sk;
 	struct srv_conn *sc;
 	struct rio_conn *rc;
+
+	/* Not on the allow-list: closed (RST) before anything is ours. */
+	if (t->srv->cfg.allow.count &&
+	    (kernel_getpeername(sock, (struct sockaddr *)&peer) < 0 ||
+	     !srv_allow_match(&t->srv->cfg.allow, &peer))) {
+		pr_info_ratelimited("toaster%u: peer %pISpc not allowed, closing\n",
+				    t->serial, &peer);
+		sock_no_linger(sk);
+		sock_release(sock);
+		return;
+	}
 
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_user_data = NULL;

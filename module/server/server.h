@@ -12,6 +12,30 @@
 
 struct toaster_srv;
 
+#define SRV_MAX_ALLOW	16	/* networks in allow= */
+
+/**
+ * struct srv_allow_net - one network of the allow-list
+ * @addr: its address, 4 (AF_INET) or 16 (AF_INET6) bytes, network order
+ * @family: AF_INET or AF_INET6
+ * @prefix: bits that must match, 0..32 or 0..128
+ */
+struct srv_allow_net {
+	u8 addr[16];
+	u8 family;
+	u8 prefix;
+};
+
+/**
+ * struct srv_allow - who may connect
+ * @nets: the networks
+ * @count: entries in @nets; 0: everybody
+ */
+struct srv_allow {
+	struct srv_allow_net nets[SRV_MAX_ALLOW];
+	unsigned int count;
+};
+
 /**
  * struct toaster_srv_config - what an instance is built from
  * @count: toasters, 1..RIO_MAX_SERIAL
@@ -20,6 +44,7 @@ struct toaster_srv;
  * @toast_ms: toasting time per darkness level
  * @resume_ms: how long a session outlives its connection at most (0: no
  *	sessions)
+ * @allow: the addresses connections are accepted from
  * @debugfs_name: directory under debugfs for status files, or NULL
  */
 struct toaster_srv_config {
@@ -28,10 +53,14 @@ struct toaster_srv_config {
 	struct sockaddr_storage addr;
 	unsigned int toast_ms;
 	unsigned int resume_ms;
+	struct srv_allow allow;
 	const char *debugfs_name;
 };
 
 int toaster_parse_addr(const char *str, struct sockaddr_storage *ss);
+int srv_allow_parse(const char *str, struct srv_allow *allow);
+bool srv_allow_match(const struct srv_allow *allow,
+		     const struct sockaddr_storage *peer);
 struct toaster_srv *toaster_srv_start(const struct toaster_srv_config *cfg);
 void toaster_srv_stop(struct toaster_srv *srv);
 

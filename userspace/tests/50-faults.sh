@@ -69,7 +69,7 @@ ktap_check "load the modules (server toast_ms=0, client server=10.50.0.1)" sh -c
 	 insmod $TOASTER_MODDIR/toaster_server.ko count=1 toast_ms=0 &&
 	 insmod $TOASTER_MODDIR/toaster.ko count=1 server=10.50.0.1"
 
-stream_start 2
+stream_start 1
 stream_result "a clean stream: nothing lost, duplicated or corrupted"
 
 # wait_counter NAME VALUE: until sysfs counter NAME reaches VALUE, 20 s at
@@ -127,7 +127,7 @@ dmesg | grep -E 'toaster: toaster1: (no answer|connection lost|session resumed)'
 
 # (a) 5% loss, 20 ms delay with jitter, reordering.
 if netem delay 20ms 10ms loss 5% reorder 25% 2>/dev/null; then
-	stream_start 4
+	stream_start 2
 	stream_result "5% loss, 20 ms delay, reordering: nothing lost, duplicated or corrupted"
 	netem clear
 else
@@ -170,7 +170,7 @@ if [ -d $FS ]; then
 	echo -1 >$FS/times
 	echo 0 >$FS/verbose
 	echo N >$FS/ignore-gfp-wait
-	ns toaster_stream -s 3 --allow-error --make-it-fail >/tmp/f50.out 2>&1
+	ns toaster_stream -s 2 --allow-error --make-it-fail >/tmp/f50.out 2>&1
 	rc=$?
 	echo 0 >$FS/probability
 	ktap_diag "failslab: $(cat /tmp/f50.out)"
