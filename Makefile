@@ -13,7 +13,10 @@
 #   make bench      the benchmark (one VM, Debian's kernel, about 3 minutes):
 #                   the toaster against raw TCP, socat, sockperf, iperf3;
 #                   the table on stdout, build/bench.md and build/bench.json
-#   make soak       the slow fault cases (userspace/tests/soak/: 100
+#   make fuzz       the libFuzzer harnesses (userspace/fuzz/: the frame
+#                   decoder, the PSK handshake and records), 10^7 runs in all
+#   make soak       the slow fault cases (userspace/tests/soak/: the fault
+#                   suite on the debug kernel, failslab included; 100
 #                   load/unload cycles under traffic), debug kernel VM
 #   make run        the demo on two hosts: two VMs (scripts/twohost --demo)
 #   make vm         interactive shell in the VM, modules loaded
@@ -70,7 +73,7 @@ MODPROBE_EXAMPLE := userspace/etc/modprobe.d/toaster.conf
 MODPROBE_CONF := $(DESTDIR)$(MODPROBEDIR)/toaster.conf
 
 .PHONY: all modules install uninstall install-modules install-tools \
-	uninstall-modules uninstall-tools check-kver check bench soak run vm \
+	uninstall-modules uninstall-tools check-kver check bench fuzz soak run vm \
 	lint clean help version
 
 all: modules
@@ -182,6 +185,10 @@ bench:
 soak:
 	scripts/deps
 	scripts/soak
+
+fuzz:
+	scripts/deps
+	$(MAKE) -C userspace/fuzz fuzz
 
 run:
 	scripts/deps

@@ -186,6 +186,18 @@ static const struct rio_frame_case rio_valid_frames[] = {
 	    .arg = RIO_READY_IN | RIO_READY_OUT } },
 	{ "NOTIFY nothing ready", RIO_DIR_RESPONSE,
 	  { .opcode = RIO_OP_NOTIFY, .flags = RIO_F_RESPONSE } },
+	{ "AUTH client nonce", RIO_DIR_REQUEST,
+	  { .opcode = RIO_OP_AUTH, .arg = RIO_AUTH_NONCE_C,
+	    .length = sizeof(struct rio_auth_nonce) } },
+	{ "AUTH client proof", RIO_DIR_REQUEST,
+	  { .opcode = RIO_OP_AUTH, .arg = RIO_AUTH_PROOF_C,
+	    .length = RIO_AUTH_MAC_LEN } },
+	{ "AUTH server nonce", RIO_DIR_RESPONSE,
+	  { .opcode = RIO_OP_AUTH, .flags = RIO_F_RESPONSE,
+	    .arg = RIO_AUTH_NONCE_S, .length = sizeof(struct rio_auth_nonce) } },
+	{ "AUTH refused", RIO_DIR_RESPONSE,
+	  { .opcode = RIO_OP_AUTH, .flags = RIO_F_RESPONSE,
+	    .arg = RIO_AUTH_PROOF_S, .status = RIO_S_KEYREJECTED } },
 };
 
 static void rio_frame_desc(const struct rio_frame_case *c, char *desc)
@@ -884,6 +896,8 @@ static const struct rio_errno_case rio_errno_cases[] = {
 	{ RIO_S_IO, EIO },
 	{ RIO_S_SHUTDOWN, ESHUTDOWN },
 	{ RIO_S_STALE, ESTALE },
+	{ RIO_S_ACCESS, EACCES },
+	{ RIO_S_KEYREJECTED, EKEYREJECTED },
 };
 
 static void rio_errno_desc(const struct rio_errno_case *c, char *desc)

@@ -1565,6 +1565,66 @@ static void tc_resume_deadline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, toaster_link_status(link), -EIO);
 }
 
+/*
+ * A connection that dies after every resume before anything is answered
+ * (a frame that breaks it each time it is resent): the same loss, so the
+ * first loss's deadline holds and the link gives up; an answer ends it.
+ */
+static void tc_resume_unproven(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = tc_session(ctx);
+	unsigned long deadline;
+	struct toaster_req rd;
+
+	tc_read(link, &rd, 8);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
+	tc_resume_start(test, ctx);
+	deadline = link->resume_deadline;
+	KUNIT_ASSERT_EQ(test, tc_answer_resume(ctx, RIO_S_OK, 0x5a), 0);
+	flush_delayed_work(&link->resume_work);
+	KUNIT_ASSERT_EQ(test, link->state, TOASTER_LINK_UP);
+
+	/* Lost again, the READ unanswered: the deadline did not move. */
+	msleep(20);
+	fake_abort(link, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_RESUMING);
+	KUNIT_EXPECT_EQ(test, link->resume_deadline, deadline);
+	KUNIT_EXPECT_GT(test, link->backoff, 0UL);
+
+	spin_lock_bh(&link->lock);
+	link->resume_deadline = jiffies - 1;
+	mod_delayed_work(system_wq, &link->resume_work, 0);
+	spin_unlock_bh(&link->lock);
+	flush_delayed_work(&link->resume_work);
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_DEAD);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(rd.done));
+	KUNIT_EXPECT_EQ(test, rd.err, -EIO);
+}
+
+/* Control: once a request is answered after a resume, a loss is new. */
+static void tc_resume_proven(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = tc_session(ctx);
+	unsigned long deadline;
+	struct toaster_req rd;
+	struct rio_msg r;
+
+	tc_read(link, &rd, 8);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
+	tc_resume_start(test, ctx);
+	KUNIT_ASSERT_EQ(test, tc_answer_resume(ctx, RIO_S_OK, 0x5a), 0);
+	flush_delayed_work(&link->resume_work);
+	r = tc_resp(&rd, RIO_S_OK, 0, 0);
+	KUNIT_ASSERT_EQ(test, toaster_link_frame(link, &r, NULL), 0);
+	deadline = link->resume_deadline;
+	msleep(20);
+	fake_abort(link, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_RESUMING);
+	KUNIT_EXPECT_TRUE(test, time_after(link->resume_deadline, deadline));
+}
+
 /* Without a session granted, a dead connection fails the link as before. */
 static void tc_no_session_no_resume(struct kunit *test)
 {
@@ -1659,6 +1719,8 @@ static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_resume_refused),
 	KUNIT_CASE(tc_resume_wrong_session),
 	KUNIT_CASE(tc_resume_deadline),
+	KUNIT_CASE(tc_resume_unproven),
+	KUNIT_CASE(tc_resume_proven),
 	KUNIT_CASE(tc_no_session_no_resume),
 	KUNIT_CASE(tc_keepalive),
 	{}

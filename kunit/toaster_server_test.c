@@ -580,16 +580,20 @@ static void srv_backpressure(struct kunit *test)
 static void srv_stop_with_clients(struct kunit *test)
 {
 	struct rio_msg read = { .opcode = RIO_OP_READ, .arg = 8, .tag = 9 };
-	struct toaster_srv_config cfg = {
-		.count = 2, .base_port = TEST_BASE_PORT, .toast_ms = 1000,
-	};
+	/* Too large for a KASAN stack frame. */
+	struct toaster_srv_config *cfg = kunit_kzalloc(test, sizeof(*cfg),
+						       GFP_KERNEL);
 	struct test_client *a, *b;
 	struct toaster_srv *srv;
 	u32 taken;
 	ktime_t start;
 
-	KUNIT_ASSERT_EQ(test, toaster_parse_addr("127.0.0.1", &cfg.addr), 0);
-	srv = toaster_srv_start(&cfg);
+	KUNIT_ASSERT_NOT_NULL(test, cfg);
+	cfg->count = 2;
+	cfg->base_port = TEST_BASE_PORT;
+	cfg->toast_ms = 1000;
+	KUNIT_ASSERT_EQ(test, toaster_parse_addr("127.0.0.1", &cfg->addr), 0);
+	srv = toaster_srv_start(cfg);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(srv));
 	a = test_connect(test, 1);
 	KUNIT_ASSERT_EQ(test, test_hello(test, a, 1), RIO_S_OK);
@@ -839,6 +843,37 @@ static void srv_allow_list(struct kunit *test)
 			-EINVAL);
 }
 
+/*
+ * At most SRV_MAX_PREAUTH connections without HELLO on the whole server
+ * (with a PSK: handshakes in progress): the next is closed at accept,
+ * whichever toaster it is for; HELLO frees a place.
+ */
+static void srv_preauth_cap(struct kunit *test)
+{
+	const unsigned int per = SRV_MAX_CONNS, n = SRV_MAX_PREAUTH / per;
+	struct toaster_srv *srv = test_srv(test, n + 1, 0);
+	struct test_client *c, *last = NULL;
+	unsigned int i, j;
+
+	/* All within RIO_HELLO_TIMEOUT_MS, which would close them. */
+	for (i = 1; i <= n; i++)
+		for (j = 0; j < per; j++)
+			last = test_connect(test, i);
+	for (i = 0; i < 50 && atomic_read(&srv->preauth) < SRV_MAX_PREAUTH; i++)
+		msleep(20);
+	KUNIT_ASSERT_EQ(test, atomic_read(&srv->preauth), SRV_MAX_PREAUTH);
+
+	c = test_connect(test, n + 1);
+	KUNIT_EXPECT_TRUE(test, test_closed(test, c));
+	KUNIT_EXPECT_EQ(test, atomic_read(&srv->preauth), SRV_MAX_PREAUTH);
+
+	/* One of the silent ones says HELLO: there is room again. */
+	KUNIT_EXPECT_EQ(test, test_hello(test, last, n), RIO_S_OK);
+	KUNIT_EXPECT_EQ(test, atomic_read(&srv->preauth), SRV_MAX_PREAUTH - 1);
+	c = test_connect(test, n + 1);
+	KUNIT_EXPECT_EQ(test, test_hello(test, c, n + 1), RIO_S_OK);
+}
+
 static struct kunit_case toaster_server_cases[] = {
 	KUNIT_CASE(srv_hello_ok),
 	KUNIT_CASE(srv_connect_during_listen),
@@ -856,6 +891,7 @@ static struct kunit_case toaster_server_cases[] = {
 	KUNIT_CASE_SLOW(srv_backpressure),
 	KUNIT_CASE(srv_stop_with_clients),
 	KUNIT_CASE(srv_allow_list),
+	KUNIT_CASE(srv_preauth_cap),
 	{}
 };
 

@@ -62,6 +62,7 @@ enum rio_opcode {
 	RIO_OP_CANCEL	= 6,	/* arg: tag to cancel; no response */
 	RIO_OP_BYE	= 7,	/* no response; the server closes */
 	RIO_OP_NOTIFY	= 8,	/* server to client only; arg: RIO_READY_* */
+	RIO_OP_AUTH	= 9,	/* PSK handshake, before HELLO; arg: RIO_AUTH_* */
 	RIO_OP_MAX
 };
 
@@ -74,6 +75,29 @@ enum rio_opcode {
 #define RIO_READY_IN	0x0001	/* READ would not wait: toast ready, or EOF */
 #define RIO_READY_OUT	0x0002	/* WRITE would not wait: room in the slot */
 #define RIO_READY_MASK	(RIO_READY_IN | RIO_READY_OUT)
+
+/*
+ * AUTH arg: the step of the PSK handshake (docs/protocol.md 7). The four
+ * AUTH frames are the only ones sent in clear on a connection with a PSK;
+ * their tag is 0 and each step has a payload of a fixed size.
+ */
+#define RIO_AUTH_NONCE_C	1	/* request: struct rio_auth_nonce */
+#define RIO_AUTH_NONCE_S	2	/* response: struct rio_auth_nonce */
+#define RIO_AUTH_PROOF_C	3	/* request: RIO_AUTH_MAC_LEN bytes */
+#define RIO_AUTH_PROOF_S	4	/* response: RIO_AUTH_MAC_LEN bytes */
+#define RIO_AUTH_NONCE_LEN	32
+#define RIO_AUTH_MAC_LEN	32	/* HMAC-SHA256 */
+#define RIO_AUTH_SUITE		1	/* HKDF-SHA256, ChaCha20-Poly1305 */
+
+/**
+ * struct rio_auth_nonce - AUTH payload of steps 1 and 2 (36 bytes)
+ * @suite: RIO_AUTH_SUITE
+ * @nonce: fresh random bytes of the sender
+ */
+struct rio_auth_nonce {
+	__be32 suite;
+	__u8 nonce[RIO_AUTH_NONCE_LEN];
+};
 
 /* HELLO capabilities */
 #define RIO_CAP_NOTIFY	0x0001	/* the server sends NOTIFY frames */
@@ -128,6 +152,8 @@ enum rio_status {
 	RIO_S_IO	= 11,	/* EIO, and any errno without its own code */
 	RIO_S_SHUTDOWN	= 12,	/* ESHUTDOWN: the server is going away */
 	RIO_S_STALE	= 13,	/* ESTALE: no such session (HELLO resume) */
+	RIO_S_ACCESS	= 14,	/* EACCES: one side has a PSK, the other not */
+	RIO_S_KEYREJECTED = 15,	/* EKEYREJECTED: the PSKs differ */
 	RIO_S_MAX
 };
 

@@ -28,6 +28,8 @@
 #include <toaster/rio.h>
 #include <uapi/linux/toaster.h>
 
+struct rio_psk;
+
 struct net;
 struct toaster_link;
 
@@ -237,6 +239,7 @@ struct toaster_slot {
  * @xops: transport operations
  * @xpriv: transport data (the struct rio_conn)
  * @net: network namespace of the socket (the opener's), referenced
+ * @psk: the pre-shared key of secure mode, NULL: plain
  * @timeout: bound of the connect, of every request and of every wait for a
  *	response, in jiffies
  * @deadline: jiffies by which connect and HELLO must be done
@@ -291,6 +294,10 @@ struct toaster_slot {
  * @resume_err: what killed the connection the resume replaces (@lock)
  * @resume_phase: enum toaster_resume_phase (@lock)
  * @backoff: delay before the next attempt, in jiffies (@lock)
+ * @resume_unproven: resumed, but no request answered since (@lock): if
+ *	the connection dies again, it is the same loss, with the same
+ *	deadline and a growing backoff (a frame that kills every connection
+ *	it is resent on must not be resent for ever)
  * @resume_work: runs the resume (resume.c)
  * @keepalive: idle time after which a PING is sent, in jiffies (0: none)
  * @keepalive_work: sends the PING, declares a silent server dead
@@ -303,6 +310,7 @@ struct toaster_link {
 	const struct toaster_xport_ops *xops;
 	void *xpriv;
 	struct net *net;
+	const struct rio_psk *psk;
 	unsigned long timeout;
 	unsigned long deadline;
 	struct delayed_work connect_work;
@@ -347,6 +355,7 @@ struct toaster_link {
 	int resume_err;
 	enum toaster_resume_phase resume_phase;
 	unsigned long backoff;
+	bool resume_unproven;
 	struct delayed_work resume_work;
 	unsigned long keepalive;
 	struct delayed_work keepalive_work;
@@ -410,11 +419,13 @@ int toaster_link_hello_done(struct toaster_link *link);
  * @timeout_ms: bound of connect and HELLO, and of every request
  * @resume_ms: how long to try to resume a session (0: no sessions)
  * @keepalive_ms: idle time before a keepalive PING (0: none)
+ * @psk: the module's pre-shared key (secure mode), or NULL (plain)
  */
 struct toaster_link_params {
 	unsigned int timeout_ms;
 	unsigned int resume_ms;
 	unsigned int keepalive_ms;
+	const struct rio_psk *psk;
 };
 
 struct toaster_link *toaster_connect(struct toaster_dev *dev,

@@ -239,6 +239,14 @@ static struct rio_conn *toaster_conn_new(struct toaster_link *link)
 			       &toaster_conn_ops, link, RIO_MAX_PAYLOAD);
 	if (IS_ERR(conn))
 		return conn;
+	/* Every connection of the link, resumes too: a handshake each. */
+	if (link->psk) {
+		ret = rio_conn_set_psk(conn, link->psk);
+		if (ret) {
+			rio_conn_put(conn);	/* never started */
+			return ERR_PTR(ret);
+		}
+	}
 	snprintf(conn->name, sizeof(conn->name), KBUILD_MODNAME ": %s",
 		 link->dev->name);
 	return conn;
@@ -297,6 +305,7 @@ struct toaster_link *toaster_connect(struct toaster_dev *dev,
 	toaster_link_resume_init(link, wq, params->resume_ms,
 				 params->keepalive_ms);
 	link->addr = *server;
+	link->psk = params->psk;
 	link->addrlen = rio_addr_set_port(&link->addr,
 					  RIO_BASE_PORT + dev->serial);
 	/*

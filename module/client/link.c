@@ -588,6 +588,11 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 	}
 
 	link->probes = 0;
+	/* A request answered: the resumed connection works. */
+	if (!slot->probe && req != &link->hello) {
+		link->resume_unproven = false;
+		link->backoff = 0;
+	}
 	if (msg->opcode == RIO_OP_READ)
 		atomic64_add(msg->length, &link->dev->stats.bytes_in);
 	if (toaster_answer_empties(slot, msg))

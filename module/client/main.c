@@ -37,14 +37,20 @@
 #include <linux/workqueue.h>
 
 #include "client.h"
+#include "rio/psk.h"
 #include "rio/sock.h"
 
 #define TOASTER_OPEN_BIT	0
 #define TOASTER_TIMEOUT_MAX	600000	/* ms */
 
 static char *toaster_server = "127.0.0.1";
+static char *toaster_psk_name;
+static struct rio_psk toaster_psk;
 module_param_named(server, toaster_server, charp, 0444);
 MODULE_PARM_DESC(server, "Server address, IPv4 or IPv6 literal (default 127.0.0.1)");
+
+module_param_named(psk, toaster_psk_name, charp, 0444);
+MODULE_PARM_DESC(psk, "Authenticate and encrypt with the logon key toaster:NAME from the loader's keyrings (keyctl padd logon toaster:NAME @s); the server needs the same key (default: none, plain)");
 
 static unsigned int toaster_count = 1;
 module_param_named(count, toaster_count, uint, 0444);
@@ -216,6 +222,7 @@ static int toaster_open(struct inode *inode, struct file *file)
 		.timeout_ms = READ_ONCE(toaster_timeout_ms),
 		.resume_ms = READ_ONCE(toaster_resume_ms),
 		.keepalive_ms = READ_ONCE(toaster_keepalive_ms),
+		.psk = toaster_psk_name ? &toaster_psk : NULL,
 	};
 	struct sockaddr_storage addr;
 	struct toaster_link *link;
@@ -334,9 +341,22 @@ static int __init toaster_init(void)
 		return -EINVAL;
 	}
 
+	if (toaster_psk_name && !*toaster_psk_name)
+		toaster_psk_name = NULL;
+	if (toaster_psk_name) {
+		ret = rio_psk_load(KBUILD_MODNAME, toaster_psk_name,
+				   &toaster_psk);
+		if (ret)
+			return ret;
+	} else {
+		pr_warn("no psk=: connections are neither authenticated nor encrypted\n");
+	}
+
 	toaster_wq = alloc_workqueue("toaster", 0, 0);
-	if (!toaster_wq)
-		return -ENOMEM;
+	if (!toaster_wq) {
+		ret = -ENOMEM;
+		goto err_psk;
+	}
 	toaster_devs = kcalloc(toaster_count, sizeof(*toaster_devs),
 			       GFP_KERNEL);
 	if (!toaster_devs) {
@@ -359,8 +379,9 @@ static int __init toaster_init(void)
 			goto err_devs;
 		}
 	}
-	pr_info("%u toaster(s) at %pISc, timeout %u ms\n", toaster_count,
-		&toaster_server_addr, toaster_timeout_ms);
+	pr_info("%u toaster(s) at %pISc, timeout %u ms, psk=%s\n",
+		toaster_count, &toaster_server_addr, toaster_timeout_ms,
+		toaster_psk_name ?: "(none)");
 	return 0;
 
 err_devs:
@@ -370,6 +391,8 @@ err_devs:
 	kfree(toaster_devs);
 err_wq:
 	destroy_workqueue(toaster_wq);
+err_psk:
+	memzero_explicit(&toaster_psk, sizeof(toaster_psk));
 	return ret;
 }
 
@@ -383,6 +406,7 @@ static void __exit toaster_exit(void)
 		mutex_destroy(&toaster_devs[i].lock);
 	kfree(toaster_devs);
 	destroy_workqueue(toaster_wq);
+	memzero_explicit(&toaster_psk, sizeof(toaster_psk));
 }
 
 module_init(toaster_init);

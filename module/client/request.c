@@ -475,6 +475,7 @@ static bool toaster_behind_none(struct toaster_link *link)
  * a server that does not answer in time gets its connection reset.
  *
  * Return: 0 when every byte write() returned for was taken; -EIO if one
+ * is still unconfirmed when the wait ends (it may yet arrive), or if one
  * was not (or the connection died before it was answered), reported once;
  * -ERESTARTSYS.
  */
@@ -482,6 +483,7 @@ int toaster_link_sync(struct toaster_link *link)
 {
 	unsigned long give_up = toaster_give_up_at(link);
 	long left;
+	int ret;
 
 	do {
 		left = wait_event_interruptible_timeout(link->sync_wq,
@@ -491,13 +493,20 @@ int toaster_link_sync(struct toaster_link *link)
 		 toaster_wait_on(link, give_up));
 	if (left < 0)
 		return -ERESTARTSYS;
+	ret = toaster_link_take_wb_err(link);
 	if (!left && !toaster_behind_none(link)) {
 		atomic64_inc(&link->dev->stats.timeouts);
 		pr_warn_ratelimited("%s: write-behind got no answer in %u ms, resetting the connection\n",
 				    link->dev->name,
 				    jiffies_to_msecs(link->timeout));
 		link->xops->abort(link, -ETIMEDOUT);
+		/*
+		 * Still unconfirmed: the bytes may or may not reach the
+		 * toaster (a resume may yet deliver them), so they cannot be
+		 * reported written.
+		 */
+		return ret ?: -EIO;
 	}
-	return toaster_link_take_wb_err(link);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_sync);

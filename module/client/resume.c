@@ -90,12 +90,27 @@ bool toaster_link_dead_resume(struct toaster_link *link, int err)
 	if (err == -EPROTO || !toaster_link_resumable(link))
 		return false;
 
-	if (link->state == TOASTER_LINK_UP) {
+	if (link->state == TOASTER_LINK_UP && link->resume_unproven) {
+		pr_info_ratelimited("%s: connection lost again before any answer (%pe), resuming until the first loss's deadline\n",
+				    link->dev->name, ERR_PTR(err));
+	} else if (link->state == TOASTER_LINK_UP) {
 		link->resume_deadline = jiffies + link->resume_ms;
 		link->resume_err = err;
 		link->backoff = 0;
 		pr_info_ratelimited("%s: connection lost (%pe), resuming the session\n",
 				    link->dev->name, ERR_PTR(err));
+	} else if (err == -EKEYREJECTED || err == -EACCES) {
+		/*
+		 * The server no longer has our key (or no PSK at all): it
+		 * was reloaded with another, and the session is gone with
+		 * the old server. Trying again changes nothing; the requests
+		 * fail with why.
+		 */
+		pr_info_ratelimited("%s: server refused the key (%pe), session lost\n",
+				    link->dev->name, ERR_PTR(err));
+		memset(link->session, 0, RIO_SESSION_LEN);
+		link->connect_err = err;
+		return false;
 	} else if (err == -ECONNREFUSED) {
 		/*
 		 * Nobody listens: the server is gone, and the session with
@@ -231,7 +246,8 @@ static void toaster_resend(struct toaster_link *link)
 	}
 	toaster_link_set_state(link, TOASTER_LINK_UP, 0);
 	WRITE_ONCE(link->dev->state, TOASTER_CONNECTED);
-	link->backoff = 0;
+	/* Proven by the first answer (toaster_link_frame()), not before. */
+	link->resume_unproven = true;
 	spin_unlock_bh(&link->lock);
 
 	atomic64_inc(&link->dev->stats.resumes);

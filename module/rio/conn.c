@@ -12,6 +12,16 @@
  * the hot path); when the socket is full the rest waits for write space and
  * tx_work.
  *
+ * Secure mode (rio_conn_set_psk()): the PSK handshake runs here, before
+ * the owner sees or sends a frame: its AUTH frames go out in clear ahead
+ * of everything (rio_conn.ctl); the owner's frames wait in the queue until
+ * the keys are there, then each is sealed into a record as it is taken
+ * from the queue, so records leave in the order of their counters. The
+ * handshake is received in rx_work even for an atomic_rx owner (answering
+ * a step sends, which softirq cannot); after it, records are opened where
+ * plain frames are parsed, and a record that fails its tag ends the
+ * connection before any of it is used.
+ *
  * Teardown (rio_conn_close): shutdown -> restore callbacks and clear
  * sk_user_data -> cancel_work_sync -> drop queued frames -> sock_release.
  */
@@ -137,6 +147,84 @@ bool rio_conn_is_dead(struct rio_conn *conn)
 }
 EXPORT_SYMBOL_NS_GPL(rio_conn_is_dead, TOASTER_RIO);
 
+/* Secure mode, handshake over: what arrives are records. */
+static bool rio_conn_rx_records(struct rio_conn *conn)
+{
+	return conn->sec && conn->sec->rx_ready;
+}
+
+/* Does the secure sender have keys? A plain one always can send. */
+static bool rio_conn_tx_ready(struct rio_conn *conn)
+{
+	return !conn->sec || conn->sec->tx_ready;
+}
+
+/*
+ * Send the pending clear frame. Return: 0 when sent (or none), 1 when the
+ * socket is full, or an error: the send's, or rio_conn.ctl_err once a
+ * refusal is out.
+ */
+static int rio_conn_tx_ctl(struct rio_conn *conn)
+{
+	struct msghdr msg = {};
+	struct kvec iov;
+	int ret;
+
+	while (conn->ctl_off < conn->ctl_len) {
+		iov.iov_base = conn->ctl + conn->ctl_off;
+		iov.iov_len = conn->ctl_len - conn->ctl_off;
+		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+		/* The client's proof and its first records: one segment. */
+		if (rio_conn_tx_ready(conn) && !list_empty(&conn->tx_list))
+			msg.msg_flags |= MSG_MORE;
+		ret = kernel_sendmsg(conn->sock, &msg, &iov, 1, iov.iov_len);
+		if (ret == -EAGAIN)
+			return 1;
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+		conn->ctl_off += ret;
+	}
+	conn->ctl_len = 0;
+	conn->ctl_off = 0;
+	return conn->ctl_err;
+}
+
+/*
+ * Secure mode: seal @tx, just taken from the queue, into rio_conn.tx_rec;
+ * the payload is no longer needed. The buffer grows to the largest frame
+ * sent (a server's before HELLO holds only a refusal-sized answer).
+ */
+static int rio_conn_tx_seal(struct rio_conn *conn, struct rio_tx *tx)
+{
+	size_t len = sizeof(tx->hdr) + tx->len;
+	size_t need = len + RIO_REC_OVERHEAD;
+	int ret;
+
+	if (need > conn->tx_rec_cap) {
+		u8 *rec = kvmalloc(need, GFP_KERNEL);
+
+		if (!rec)
+			return -ENOMEM;
+		kvfree_sensitive(conn->tx_rec, conn->tx_rec_cap);
+		conn->tx_rec = rec;
+		conn->tx_rec_cap = need;
+	}
+	memcpy(conn->tx_rec + RIO_REC_PREFIX, &tx->hdr, sizeof(tx->hdr));
+	if (tx->len)
+		memcpy(conn->tx_rec + RIO_REC_PREFIX + sizeof(tx->hdr),
+		       tx->payload, tx->len);
+	ret = rio_rec_seal(conn->sec, conn->tx_rec, len);
+	if (ret)
+		return ret;
+	if (tx->payload) {
+		rio_payload_free(conn, tx->payload);
+		tx->payload = NULL;
+	}
+	tx->sealed = true;
+	conn->tx_rec_len = need;
+	return 0;
+}
+
 /*
  * Send queued frames until done or the socket is full. A frame with more
  * queued behind it goes out with MSG_MORE, so that frames queued together
@@ -146,14 +234,24 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 {
 	struct msghdr msg = {};
 	struct kvec iov[2];
+	int ret;
 
 	lockdep_assert_held(&conn->tx_mutex);
+
+	if (conn->ctl_len) {
+		ret = rio_conn_tx_ctl(conn);
+		if (ret)
+			return ret > 0 ? 0 : ret;
+	}
 
 	for (;;) {
 		struct rio_tx *tx = conn->tx_cur;
 		size_t off, total = 0;
-		int i, n = 0, ret;
+		int i, n = 0;
 
+		/* Secure: the owner's frames wait for the handshake. */
+		if (!tx && !rio_conn_tx_ready(conn))
+			return 0;
 		if (!tx) {
 			spin_lock(&conn->lock);
 			tx = list_first_entry_or_null(&conn->tx_list,
@@ -165,18 +263,26 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 				return 0;
 			conn->tx_cur = tx;
 			conn->tx_off = 0;
+			if (conn->sec) {
+				ret = rio_conn_tx_seal(conn, tx);
+				if (ret)
+					return ret;	/* close frees tx_cur */
+			}
 		}
 
 		/* Header and payload go out as one kvec array, no copy. */
 		off = conn->tx_off;
-		if (off < sizeof(tx->hdr)) {
+		if (tx->sealed) {
+			iov[n].iov_base = conn->tx_rec + off;
+			iov[n++].iov_len = conn->tx_rec_len - off;
+		} else if (off < sizeof(tx->hdr)) {
 			iov[n].iov_base = (u8 *)&tx->hdr + off;
 			iov[n++].iov_len = sizeof(tx->hdr) - off;
 			off = 0;
 		} else {
 			off -= sizeof(tx->hdr);
 		}
-		if (tx->len) {
+		if (tx->len && !tx->sealed) {
 			iov[n].iov_base = (u8 *)tx->payload + off;
 			iov[n++].iov_len = tx->len - off;
 		}
@@ -219,6 +325,7 @@ static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 	rio_encode(&tx->hdr, msg);
 	tx->payload = payload;
 	tx->len = msg->length;
+	tx->sealed = false;
 
 	mutex_lock(&conn->tx_mutex);
 	spin_lock(&conn->lock);
@@ -281,6 +388,24 @@ int rio_conn_queue(struct rio_conn *conn, const struct rio_msg *msg,
 }
 EXPORT_SYMBOL_NS_GPL(rio_conn_queue, TOASTER_RIO);
 
+/*
+ * Caller holds tx_mutex: queue a clear frame ahead of every other (a
+ * handshake step, a refusal); once it is out, abort with @err if nonzero.
+ * A step answers the peer's, so none is pending yet.
+ */
+static int rio_conn_queue_ctl(struct rio_conn *conn, const u8 *buf,
+			      size_t len, int err)
+{
+	lockdep_assert_held(&conn->tx_mutex);
+	if (WARN_ON_ONCE(conn->ctl_len || len > sizeof(conn->ctl)))
+		return -EPROTO;
+	memcpy(conn->ctl, buf, len);
+	conn->ctl_len = len;
+	conn->ctl_off = 0;
+	conn->ctl_err = err;
+	return 0;
+}
+
 static void rio_conn_tx_work(struct work_struct *work)
 {
 	struct rio_conn *conn = container_of(work, struct rio_conn, tx_work);
@@ -315,28 +440,48 @@ static int rio_conn_rx_dst(struct rio_conn *conn, const struct rio_msg *m)
 {
 	u8 *dst = NULL;
 
-	if (conn->ops->rx_buf) {
+	/* The handshake is the connection's own business. */
+	if (conn->ops->rx_buf && m->opcode != RIO_OP_AUTH) {
 		dst = conn->ops->rx_buf(conn, m);
 		if (IS_ERR(dst))
 			return PTR_ERR(dst);
 	}
-	if (!dst) {
-		if (m->length > conn->rx_cap) {
-			pr_warn_ratelimited("%s: peer %s: %s with %u payload bytes, %u allowed here, closing\n",
-					    conn->name, conn->peer,
-					    rio_op_str(m->opcode), m->length,
-					    conn->rx_cap);
-			return -EMSGSIZE;
-		}
-		dst = conn->rx_buf;
+	if (dst) {
+		/* Secure: the payload is in the record; copied after opening. */
+		conn->rx_dst = dst;
+		return 0;
 	}
-	conn->rx_dst = dst;
+	/*
+	 * Secure: a large payload is used where it was decrypted; a small
+	 * one is copied to rx_small, so that frame() may resize rec_buf
+	 * (a HELLO does) while it still reads the payload.
+	 */
+	if (rio_conn_rx_records(conn)) {
+		conn->rx_dst = m->length <= RIO_RX_SMALL ? conn->rx_small :
+			       conn->rec_buf + RIO_REC_PREFIX +
+			       sizeof(struct rio_hdr);
+		return 0;
+	}
+	if (m->length > conn->rx_cap) {
+		pr_warn_ratelimited("%s: peer %s: %s with %u payload bytes, %u allowed here, closing\n",
+				    conn->name, conn->peer,
+				    rio_op_str(m->opcode), m->length,
+				    conn->rx_cap);
+		return -EMSGSIZE;
+	}
+	conn->rx_dst = conn->rx_buf;
 	return 0;
 }
 
 /* Where the next bytes received go, and how many are wanted there. */
 static u8 *rio_conn_rx_want(struct rio_conn *conn, size_t *n)
 {
+	if (rio_conn_rx_records(conn)) {
+		/* The length prefix, then the rest of the record after it. */
+		*n = (conn->rec_len ? conn->rec_len + RIO_REC_OVERHEAD :
+		      RIO_REC_PREFIX) - conn->rx_off;
+		return conn->rec_buf + conn->rx_off;
+	}
 	if (!conn->rx_payload) {
 		*n = sizeof(conn->rx_hdr) - conn->rx_off;
 		return (u8 *)&conn->rx_hdr + conn->rx_off;
@@ -367,10 +512,175 @@ static int rio_conn_rx_hdr(struct rio_conn *conn)
 	return m->length ? rio_conn_rx_dst(conn, m) : 0;
 }
 
+/* Why a handshake failed, for the log line. */
+static const char *rio_conn_auth_why(const struct rio_conn *conn, int err)
+{
+	switch (err) {
+	case -EKEYREJECTED:
+		return conn->sec->server ? "the client's key is not ours" :
+		       "the server does not have our key";
+	case -EACCES:
+		return "the server has no PSK (psk= unset there)";
+	case -EPROTONOSUPPORT:
+		return "unknown cipher suite";
+	default:
+		return "handshake out of order";
+	}
+}
+
+/*
+ * Secure mode, after the last handshake step received: an atomic_rx
+ * owner's frames are parsed in sk_data_ready from now on. Under the socket
+ * lock, so that no softirq runs the receive state machine while rx_work
+ * (which returns at once) still does.
+ */
+static void rio_conn_rx_secured(struct rio_conn *conn)
+{
+	struct sock *sk = conn->sock->sk;
+
+	if (!conn->ops->atomic_rx)
+		return;
+	lock_sock(sk);
+	WRITE_ONCE(conn->rx_atomic, true);
+	release_sock(sk);
+}
+
+/*
+ * An AUTH frame, or any frame before the handshake is over: drive the
+ * handshake, or refuse the peer (a refusal is sent, then the connection
+ * closed). Process context: a connection receives in rx_work until its
+ * handshake is over, and after it any such frame is just an error.
+ * Return: 1, or an error that ends the connection.
+ */
+static int rio_conn_auth(struct rio_conn *conn, const struct rio_msg *m,
+			 void *payload)
+{
+	struct rio_sec *sec = conn->sec;
+	u8 out[RIO_AUTH_FRAME_MAX];
+	size_t len = 0;
+	int ret, err;
+
+	/*
+	 * Under tx_mutex: a step makes the sender's keys ready together with
+	 * queueing the step itself, so no record can leave before it.
+	 */
+	mutex_lock(&conn->tx_mutex);
+	if (!sec && conn->rx_dir == RIO_DIR_RESPONSE) {
+		ret = -EPROTO;	/* a server never starts a handshake */
+	} else if (!sec) {
+		pr_warn_ratelimited("%s: peer %s wants a PSK, this side has none (psk=), closing\n",
+				    conn->name, conn->peer);
+		len = rio_sec_refusal(m, RIO_S_ACCESS, out);
+		ret = -EACCES;
+	} else if (sec->rx_ready || sec->state == RIO_SEC_FAILED) {
+		pr_warn_ratelimited("%s: peer %s: %s after the handshake, closing\n",
+				    conn->name, conn->peer,
+				    rio_op_str(m->opcode));
+		ret = -EPROTO;
+	} else if (m->opcode != RIO_OP_AUTH) {
+		pr_warn_ratelimited("%s: peer %s: %s without the PSK handshake (no psk= there?), closing\n",
+				    conn->name, conn->peer,
+				    rio_op_str(m->opcode));
+		if (sec->server)
+			len = rio_sec_refusal(m, RIO_S_ACCESS, out);
+		ret = sec->server ? -EACCES : -EPROTO;
+	} else {
+		ret = rio_sec_input(sec, &conn->rx_hdr, m, payload, out, &len);
+		if (ret)
+			pr_warn_ratelimited("%s: peer %s: PSK handshake failed: %s (%pe), closing\n",
+					    conn->name, conn->peer,
+					    rio_conn_auth_why(conn, ret),
+					    ERR_PTR(ret));
+	}
+	/* A refusal goes out first; the abort follows once it is sent. */
+	err = len ? rio_conn_queue_ctl(conn, out, len, ret) : ret;
+	if (!err && !rio_conn_is_dead(conn))
+		err = rio_conn_tx_flush(conn);
+	if (err < 0)
+		__rio_conn_abort(conn, err);
+	mutex_unlock(&conn->tx_mutex);
+	if (err < 0)
+		return err;
+	if (sec && sec->rx_ready)
+		rio_conn_rx_secured(conn);
+	return 1;
+}
+
+/* A whole, valid frame: to the owner, or to the handshake. */
+static int rio_conn_rx_frame(struct rio_conn *conn, void *payload)
+{
+	struct rio_msg *m = &conn->rx_msg;
+	int ret;
+
+	trace_rio_frame_recv(conn, m);
+	if (m->opcode == RIO_OP_AUTH ||
+	    (conn->sec && !conn->sec->rx_ready))
+		return rio_conn_auth(conn, m, payload);
+	ret = conn->ops->frame(conn, m, payload);
+	return ret < 0 ? ret : 1;
+}
+
+/*
+ * Secure mode: the record's length prefix arrived, or the whole record.
+ * Nothing of the record is looked at before its tag is verified; then it
+ * holds exactly one frame, checked as a plain one would be.
+ */
+static int rio_conn_rec_got(struct rio_conn *conn)
+{
+	struct rio_msg *m = &conn->rx_msg;
+	u8 *plain = conn->rec_buf + RIO_REC_PREFIX;
+	u32 len;
+	int ret;
+
+	if (!conn->rec_len) {
+		if (conn->rx_off < RIO_REC_PREFIX)
+			return 0;
+		ret = rio_rec_length(conn->rec_buf, conn->rx_max, &len);
+		if (ret) {
+			pr_warn_ratelimited("%s: peer %s: record of %u bytes, %u allowed now, closing\n",
+					    conn->name, conn->peer, len,
+					    conn->rx_max);
+			return ret;
+		}
+		conn->rec_len = len;
+		return 0;
+	}
+	if (conn->rx_off < conn->rec_len + RIO_REC_OVERHEAD)
+		return 0;
+	len = conn->rec_len;
+	conn->rec_len = 0;
+	conn->rx_off = 0;
+
+	ret = rio_rec_open(conn->sec, conn->rec_buf, len);
+	if (ret) {
+		pr_warn_ratelimited("%s: peer %s: record %llu failed authentication (%pe), closing\n",
+				    conn->name, conn->peer, conn->sec->rx_seq,
+				    ERR_PTR(ret));
+		return ret;
+	}
+	memcpy(&conn->rx_hdr, plain, sizeof(conn->rx_hdr));
+	ret = rio_conn_rx_hdr(conn);
+	if (ret)
+		return ret;
+	if (m->length != len - sizeof(conn->rx_hdr)) {
+		pr_warn_ratelimited("%s: peer %s: %s of %u bytes in a record of %u, closing\n",
+				    conn->name, conn->peer,
+				    rio_op_str(m->opcode), m->length, len);
+		return -EPROTO;
+	}
+	if (!m->length)
+		return rio_conn_rx_frame(conn, NULL);
+	plain += sizeof(conn->rx_hdr);
+	if (conn->rx_dst != plain)
+		memcpy(conn->rx_dst, plain, m->length);
+	return rio_conn_rx_frame(conn, conn->rx_dst);
+}
+
 /*
  * @n bytes arrived where rio_conn_rx_want() said: advance the receive
- * state machine, header then exactly its payload. Return: 1 when a frame
- * was handed to the owner, 0 when more bytes are needed, or an error.
+ * state machine, header then exactly its payload (or, secure, a record).
+ * Return: 1 when a frame was handed on, 0 when more bytes are needed, or
+ * an error.
  */
 static int rio_conn_rx_got(struct rio_conn *conn, size_t n)
 {
@@ -378,6 +688,8 @@ static int rio_conn_rx_got(struct rio_conn *conn, size_t n)
 	int ret;
 
 	conn->rx_off += n;
+	if (rio_conn_rx_records(conn))
+		return rio_conn_rec_got(conn);
 	if (!conn->rx_payload) {
 		if (conn->rx_off < sizeof(conn->rx_hdr))
 			return 0;
@@ -395,10 +707,7 @@ static int rio_conn_rx_got(struct rio_conn *conn, size_t n)
 		conn->rx_off = 0;
 		conn->rx_payload = false;
 	}
-
-	trace_rio_frame_recv(conn, m);
-	ret = conn->ops->frame(conn, m, m->length ? conn->rx_dst : NULL);
-	return ret < 0 ? ret : 1;
+	return rio_conn_rx_frame(conn, m->length ? conn->rx_dst : NULL);
 }
 
 /*
@@ -496,6 +805,9 @@ static int rio_conn_rx_recv(struct rio_conn *conn)
 	for (i = 0; i < RIO_RX_BUDGET; i++) {
 		if (rio_conn_is_dead(conn) || rio_conn_rx_throttle(conn))
 			return 0;
+		/* Handshake over: the rest is read the atomic way. */
+		if (READ_ONCE(conn->rx_atomic))
+			return 1;
 		ret = rio_conn_rx_step(conn);
 		if (ret <= 0)
 			return ret;
@@ -524,7 +836,7 @@ static void rio_conn_rx_work(struct work_struct *work)
 	struct sock *sk = conn->sock->sk;
 	int ret;
 
-	if (conn->ops->atomic_rx) {
+	if (READ_ONCE(conn->rx_atomic)) {
 		lock_sock(sk);
 		ret = rio_conn_rx_sock(conn);
 		release_sock(sk);
@@ -556,7 +868,7 @@ static void rio_conn_data_ready(struct sock *sk)
 	read_lock_bh(&sk->sk_callback_lock);
 	conn = sk->sk_user_data;
 	/* Softirq, socket locked: receive here if the owner allows it. */
-	if (conn && conn->ops->atomic_rx) {
+	if (conn && READ_ONCE(conn->rx_atomic)) {
 		if (rio_conn_rx_sock(conn))
 			queue_work(conn->wq, &conn->rx_work);
 	} else if (conn) {
@@ -642,6 +954,7 @@ struct rio_conn *rio_conn_create(struct socket *sock,
 	conn->wq = wq;
 	conn->priv = priv;
 	conn->rx_dir = rx_dir;
+	conn->rx_atomic = ops->atomic_rx;
 	strscpy(conn->name, KBUILD_MODNAME, sizeof(conn->name));
 	INIT_WORK(&conn->rx_work, rio_conn_rx_work);
 	INIT_WORK(&conn->tx_work, rio_conn_tx_work);
@@ -715,6 +1028,14 @@ int rio_conn_connect(struct rio_conn *conn, struct sockaddr_storage *addr,
 	int ret;
 
 	snprintf(conn->peer, sizeof(conn->peer), "%pISpc", addr);
+	if (conn->sec) {
+		u8 out[RIO_AUTH_FRAME_MAX];
+
+		/* The handshake's first step leaves first, once connected. */
+		mutex_lock(&conn->tx_mutex);
+		rio_conn_queue_ctl(conn, out, rio_sec_start(conn->sec, out), 0);
+		mutex_unlock(&conn->tx_mutex);
+	}
 	/*
 	 * Callbacks first, so that no state change is missed; but no
 	 * receive before connect(): an unconnected socket reads -ENOTCONN.
@@ -734,6 +1055,73 @@ int rio_conn_connect(struct rio_conn *conn, struct sockaddr_storage *addr,
 }
 EXPORT_SYMBOL_NS_GPL(rio_conn_connect, TOASTER_RIO);
 
+/*
+ * Secure mode: room for a record of @rx_max payload bytes. The frames are
+ * received in it in place, so the plain receive buffer is never grown.
+ */
+static int rio_conn_set_rec_max(struct rio_conn *conn, u32 rx_max)
+{
+	size_t cap = RIO_REC_OVERHEAD + sizeof(struct rio_hdr) + rx_max;
+	u8 *rec;
+
+	if (cap != conn->rec_cap) {
+		rec = kvmalloc(cap, GFP_KERNEL);
+		if (!rec)
+			return -ENOMEM;
+		/* Between records: nothing of the old one is needed. */
+		kvfree_sensitive(conn->rec_buf, conn->rec_cap);
+		conn->rec_buf = rec;
+		conn->rec_cap = cap;
+	}
+	conn->rx_max = rx_max;
+	return 0;
+}
+
+/**
+ * rio_conn_set_psk() - authenticate and encrypt this connection
+ * @conn: connection from rio_conn_create(), not started yet
+ * @psk: the pre-shared key both sides have
+ *
+ * Before the owner's first frame goes or comes, the connection runs the
+ * PSK handshake: the client's side starts it in rio_conn_connect(), the
+ * server's answers. A peer without the key, or without a PSK, is refused
+ * and the connection dies with -EKEYREJECTED or -EACCES; from then on
+ * every frame is a record, and one that fails its tag kills the
+ * connection with -EBADMSG. Frames the owner sends meanwhile wait.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int rio_conn_set_psk(struct rio_conn *conn, const struct rio_psk *psk)
+{
+	struct rio_sec *sec;
+	int ret;
+
+	sec = kmalloc(sizeof(*sec), GFP_KERNEL);
+	if (!sec)
+		return -ENOMEM;
+	rio_sec_init(sec, psk, conn->rx_dir == RIO_DIR_REQUEST);
+	conn->sec = sec;
+	ret = rio_conn_set_rec_max(conn, conn->rx_max);
+	if (ret)
+		return ret;	/* freed with the connection */
+	/* The handshake is answered in rx_work: it sends. */
+	conn->rx_atomic = false;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(rio_conn_set_psk, TOASTER_RIO);
+
+/**
+ * rio_conn_is_secure() - does the connection run in secure mode?
+ * @conn: connection
+ *
+ * Return: true if rio_conn_set_psk() was called on it.
+ */
+bool rio_conn_is_secure(struct rio_conn *conn)
+{
+	return conn->sec;
+}
+EXPORT_SYMBOL_NS_GPL(rio_conn_is_secure, TOASTER_RIO);
+
 /**
  * rio_conn_set_rx_max() - change the largest payload accepted
  * @conn: connection
@@ -752,6 +1140,8 @@ int rio_conn_set_rx_max(struct rio_conn *conn, u32 rx_max)
 	u32 cap;
 
 	rx_max = min(rx_max, RIO_MAX_PAYLOAD);
+	if (conn->sec)
+		return rio_conn_set_rec_max(conn, rx_max);
 	cap = conn->ops->rx_buf ? RIO_RX_SMALL : max(rx_max, RIO_RX_SMALL);
 	if (cap != conn->rx_cap) {
 		if (cap > RIO_RX_SMALL) {
@@ -777,6 +1167,10 @@ static void rio_conn_release(struct kref *ref)
 		sock_release(conn->sock);
 	if (conn->rx_buf != conn->rx_small)
 		kvfree(conn->rx_buf);
+	/* Keys, and the plaintext of the last records. */
+	kfree_sensitive(conn->sec);
+	kvfree_sensitive(conn->rec_buf, conn->rec_cap);
+	kvfree_sensitive(conn->tx_rec, conn->tx_rec_cap);
 	kfree(conn);
 }
 
@@ -817,7 +1211,8 @@ static bool rio_conn_failed(struct rio_conn *conn)
 	spin_lock(&conn->lock);
 	err = conn->err;
 	spin_unlock(&conn->lock);
-	return err != -ESHUTDOWN && err != -ECONNRESET && err != -ECONNREFUSED;
+	return err != -ESHUTDOWN && err != -ECONNRESET &&
+	       err != -ECONNREFUSED && err != -EACCES && err != -EKEYREJECTED;
 }
 
 /**

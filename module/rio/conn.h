@@ -15,6 +15,7 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <toaster/rio.h>
+#include <toaster/rio_sec.h>
 
 #include "sock.h"
 
@@ -37,14 +38,17 @@ struct rio_conn;
  * struct rio_tx - a frame waiting to be sent
  * @node: in rio_conn.tx_list
  * @hdr: encoded header
- * @payload: @len bytes, released once sent or dropped (rio_conn_ops.tx_free)
+ * @payload: @len bytes, released once sent or dropped (rio_conn_ops.tx_free),
+ *	or once sealed into a record
  * @len: payload length
+ * @sealed: secure mode: the frame is the record in rio_conn.tx_rec
  */
 struct rio_tx {
 	struct list_head node;
 	struct rio_hdr hdr;
 	void *payload;
 	size_t len;
+	bool sealed;
 };
 
 /* Payloads up to this size need no buffer of their own (HELLO, IOCTL). */
@@ -124,6 +128,21 @@ struct rio_conn_ops {
  * @rx_throttled: rx_work stopped reading until @tx_bytes drains
  * @dead: no more frames are received or sent
  * @err: first error
+ * @sec: secure mode (rio_conn_set_psk()), NULL on a plain connection
+ * @rx_atomic: frames are parsed in sk_data_ready now (rio_conn_ops.atomic_rx
+ *	once the handshake is over): changed under the socket lock
+ * @rec_len: secure mode: plaintext bytes of the record being received, 0
+ *	while its length prefix is
+ * @rec_buf: secure mode: the record being received, in place, @rec_cap bytes
+ * @rec_cap: room for a record of rio_conn.rx_max payload bytes
+ * @tx_rec: secure mode: the record of @tx_cur, sealed (under tx_mutex)
+ * @tx_rec_cap: its room
+ * @tx_rec_len: bytes of the record of @tx_cur
+ * @ctl: a clear frame (a handshake step, a refusal) sent before anything
+ *	else (under tx_mutex)
+ * @ctl_len: its length, 0 when there is none
+ * @ctl_off: bytes of it sent
+ * @ctl_err: once it is sent, abort the connection with this, if nonzero
  * @saved_data_ready: socket callback restored at close
  * @saved_state_change: socket callback restored at close
  * @saved_write_space: socket callback restored at close
@@ -164,6 +183,19 @@ struct rio_conn {
 	bool dead;
 	int err;
 
+	struct rio_sec *sec;
+	bool rx_atomic;
+	u32 rec_len;
+	u8 *rec_buf;
+	size_t rec_cap;
+	u8 *tx_rec;
+	size_t tx_rec_cap;
+	size_t tx_rec_len;
+	u8 ctl[RIO_AUTH_FRAME_MAX];
+	size_t ctl_len;
+	size_t ctl_off;
+	int ctl_err;
+
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 	void (*saved_write_space)(struct sock *sk);
@@ -175,6 +207,8 @@ struct rio_conn *rio_conn_create(struct socket *sock,
 				 const struct rio_conn_ops *ops, void *priv,
 				 u32 rx_max);
 int rio_conn_set_rx_max(struct rio_conn *conn, u32 rx_max);
+int rio_conn_set_psk(struct rio_conn *conn, const struct rio_psk *psk);
+bool rio_conn_is_secure(struct rio_conn *conn);
 void rio_conn_start(struct rio_conn *conn);
 int rio_conn_connect(struct rio_conn *conn, struct sockaddr_storage *addr,
 		     int addrlen);

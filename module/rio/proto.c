@@ -6,36 +6,13 @@
  * both kernel modules, into the userspace tools and into the tests, so the
  * wire format has exactly one implementation.
  */
-#ifdef __KERNEL__
-#include <linux/build_bug.h>
-#include <linux/errno.h>
-#include <linux/export.h>
-#include <linux/stddef.h>
-#include <linux/string.h>
-#include <asm/byteorder.h>
-#else
-/* Userspace links this file into each tool: nothing to export. */
-#define EXPORT_SYMBOL_NS_GPL(sym, ns) static_assert(sizeof(#ns), #sym)
-#include <assert.h>
-#include <endian.h>
-#include <errno.h>
-#include <stddef.h>
-#include <string.h>
-#ifndef __force
-#define __force
-#endif
-#define cpu_to_be32(x)	((__force __be32)htobe32(x))
-#define cpu_to_be16(x)	((__force __be16)htobe16(x))
-#define cpu_to_be64(x)	((__force __be64)htobe64(x))
-#define be64_to_cpu(x)	be64toh((__force __u64)(x))
-#define be32_to_cpu(x)	be32toh((__force __u32)(x))
-#define be16_to_cpu(x)	be16toh((__force __u16)(x))
-#endif
+#include "portable.h"
 
 #include <toaster/rio.h>
 
 static_assert(sizeof(struct rio_hdr) == 32, "RIO header is 32 bytes");
 static_assert(sizeof(struct rio_hello) == 40, "RIO hello is 40 bytes");
+static_assert(sizeof(struct rio_auth_nonce) == 36, "AUTH nonce is 36 bytes");
 /* The wire layout, field by field (docs/protocol.md). */
 static_assert(offsetof(struct rio_hdr, magic) == 0, "magic at 0");
 static_assert(offsetof(struct rio_hdr, version) == 4, "version at 4");
@@ -77,11 +54,46 @@ void rio_encode(struct rio_hdr *hdr, const struct rio_msg *msg)
 }
 EXPORT_SYMBOL_NS_GPL(rio_encode, TOASTER_RIO);
 
+/*
+ * AUTH, either direction: tag 0, no ioctl; a step of the direction, whose
+ * payload has its fixed size; a refusal (a response with a status) has
+ * none.
+ */
+static int rio_check_auth(const struct rio_msg *m, int resp)
+{
+	__u32 want;
+
+	if (m->tag)
+		return RIO_BAD_TAG;
+	if (m->ioctl)
+		return RIO_BAD_IOCTL;
+	switch (m->arg) {
+	case RIO_AUTH_NONCE_C:
+	case RIO_AUTH_NONCE_S:
+		want = sizeof(struct rio_auth_nonce);
+		break;
+	case RIO_AUTH_PROOF_C:
+	case RIO_AUTH_PROOF_S:
+		want = RIO_AUTH_MAC_LEN;
+		break;
+	default:
+		return RIO_BAD_ARG;
+	}
+	/* Steps 1 and 3 are the client's, 2 and 4 the server's. */
+	if (((m->arg & 1) == 0) != resp)
+		return RIO_BAD_DIRECTION;
+	if (resp && m->status)
+		want = 0;
+	return m->length == want ? RIO_OK : RIO_BAD_LENGTH;
+}
+
 /* Per-opcode rules for a request (client to server). */
 static int rio_check_request(const struct rio_msg *m)
 {
 	if (m->status)
 		return RIO_BAD_STATUS;
+	if (m->opcode == RIO_OP_AUTH)
+		return m->flags ? RIO_BAD_FLAGS : rio_check_auth(m, 0);
 	if (m->opcode != RIO_OP_IOCTL && m->ioctl)
 		return RIO_BAD_IOCTL;
 	if ((m->flags & RIO_F_NONBLOCK) &&
@@ -149,6 +161,8 @@ static int rio_check_response(const struct rio_msg *m)
 		return RIO_BAD_STATUS;
 	if (m->opcode != RIO_OP_IOCTL && m->ioctl)
 		return RIO_BAD_IOCTL;
+	if (m->opcode == RIO_OP_AUTH)
+		return rio_check_auth(m, 1);
 
 	if (m->opcode == RIO_OP_NOTIFY) {
 		if (m->tag)
@@ -424,6 +438,7 @@ static const char * const rio_op_names[RIO_OP_MAX] = {
 	[RIO_OP_CANCEL]	= "CANCEL",
 	[RIO_OP_BYE]	= "BYE",
 	[RIO_OP_NOTIFY]	= "NOTIFY",
+	[RIO_OP_AUTH]	= "AUTH",
 };
 
 /**
@@ -455,6 +470,8 @@ static const char * const rio_status_names[RIO_S_MAX] = {
 	[RIO_S_IO]		= "IO",
 	[RIO_S_SHUTDOWN]	= "SHUTDOWN",
 	[RIO_S_STALE]		= "STALE",
+	[RIO_S_ACCESS]		= "ACCESS",
+	[RIO_S_KEYREJECTED]	= "KEYREJECTED",
 };
 
 /**
@@ -487,6 +504,8 @@ static const int rio_errnos[RIO_S_MAX] = {
 	[RIO_S_IO]	 = EIO,
 	[RIO_S_SHUTDOWN] = ESHUTDOWN,
 	[RIO_S_STALE]	 = ESTALE,
+	[RIO_S_ACCESS]	 = EACCES,
+	[RIO_S_KEYREJECTED] = EKEYREJECTED,
 };
 
 /**

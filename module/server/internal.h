@@ -53,6 +53,11 @@ struct sock;
  * connections being torn down still count, up to twice this.
  */
 #define SRV_MAX_CONNS		8
+/*
+ * Connections without HELLO (so, with a PSK, not authenticated yet) on
+ * the whole server: past this, new ones are closed at accept.
+ */
+#define SRV_MAX_PREAUTH		64
 
 /**
  * struct srv_reply - an answer kept for the session to replay
@@ -139,12 +144,14 @@ struct srv_toaster {
 /**
  * struct toaster_srv - a server instance
  * @cfg: its configuration
+ * @preauth: connections on every toaster that have not said HELLO yet
  * @wq: runs accept, receive, toast and close work
  * @debugfs: status directory, or NULL
  * @toasters: @cfg.count toasters, index N - 1
  */
 struct toaster_srv {
 	struct toaster_srv_config cfg;
+	atomic_t preauth;
 	struct workqueue_struct *wq;
 	struct dentry *debugfs;
 	struct srv_toaster toasters[];

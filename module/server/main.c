@@ -8,8 +8,10 @@
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/string.h>
 
 #include <toaster/rio.h>
+#include "rio/psk.h"
 #include "server.h"
 
 static unsigned int count = 1;
@@ -34,7 +36,12 @@ static char *allow;
 module_param(allow, charp, 0444);
 MODULE_PARM_DESC(allow, "Addresses connections are accepted from: CIDR[,CIDR...], IPv4 or IPv6, at most 16 (default: any)");
 
+static char *psk;
+module_param(psk, charp, 0444);
+MODULE_PARM_DESC(psk, "Require clients to prove the logon key toaster:NAME from the loader's keyrings (keyctl padd logon toaster:NAME @s), and encrypt; clients without it are refused (default: none, plain)");
+
 static struct toaster_srv *toaster_server;
+static struct rio_psk toaster_psk;
 
 static int __init toaster_server_init(void)
 {
@@ -46,6 +53,7 @@ static int __init toaster_server_init(void)
 		.debugfs_name = KBUILD_MODNAME,
 	};
 	struct toaster_srv *srv;
+	int ret;
 
 	if (!count || count > RIO_MAX_SERIAL) {
 		pr_err("count=%u: must be 1..%u\n", count, RIO_MAX_SERIAL);
@@ -69,19 +77,31 @@ static int __init toaster_server_init(void)
 		pr_err("addr=%s: not an IPv4 or IPv6 literal\n", addr);
 		return -EINVAL;
 	}
+	if (psk && *psk) {
+		ret = rio_psk_load(KBUILD_MODNAME, psk, &toaster_psk);
+		if (ret)
+			return ret;
+		cfg.psk = &toaster_psk;
+	} else {
+		pr_warn("no psk=: any client that can connect is served, in clear\n");
+	}
 	srv = toaster_srv_start(&cfg);
-	if (IS_ERR(srv))
+	if (IS_ERR(srv)) {
+		memzero_explicit(&toaster_psk, sizeof(toaster_psk));
 		return PTR_ERR(srv);
+	}
 	toaster_server = srv;
-	pr_info("%u toaster(s) on ports %u..%u, toast_ms=%u, resume_ms=%u, allow=%s\n",
+	pr_info("%u toaster(s) on ports %u..%u, toast_ms=%u, resume_ms=%u, allow=%s, psk=%s\n",
 		count, RIO_BASE_PORT + 1, RIO_BASE_PORT + count, toast_ms,
-		resume_ms, allow && *allow ? allow : "any");
+		resume_ms, allow && *allow ? allow : "any",
+		cfg.psk ? psk : "(none)");
 	return 0;
 }
 
 static void __exit toaster_server_exit(void)
 {
 	toaster_srv_stop(toaster_server);
+	memzero_explicit(&toaster_psk, sizeof(toaster_psk));
 }
 
 module_init(toaster_server_init);

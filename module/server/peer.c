@@ -179,6 +179,7 @@ static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
 	if (!hello)
 		return -ENOMEM;
 	sc->hello_done = true;
+	atomic_dec(&t->srv->preauth);
 	srv_hello_grant(sc, req, &info);
 	rio_hello_encode(hello, &info);
 	if (sc->idle_ms) {
@@ -292,6 +293,8 @@ static void srv_close_work(struct work_struct *work)
 	mutex_lock(&t->lock);
 	list_del(&sc->node);
 	t->nconns--;
+	if (!sc->hello_done)
+		atomic_dec(&t->srv->preauth);
 	if (t->owner == sc)
 		srv_detach_owner(t);
 	mutex_unlock(&t->lock);
@@ -413,8 +416,18 @@ void srv_accept_one(struct srv_toaster *t, struct socket *sock)
 	tcp_sock_set_keepintvl(sk, SRV_KEEPINTVL_S);
 	tcp_sock_set_keepcnt(sk, SRV_KEEPCNT);
 
+	/* A cap on handshakes in progress on the whole server. */
+	if (atomic_inc_return(&t->srv->preauth) > SRV_MAX_PREAUTH) {
+		atomic_dec(&t->srv->preauth);
+		pr_warn_ratelimited("toaster%u: %u connections without HELLO on the server, closing a new one\n",
+				    t->serial, SRV_MAX_PREAUTH);
+		sock_no_linger(sk);
+		sock_release(sock);
+		return;
+	}
 	sc = kzalloc(sizeof(*sc), GFP_KERNEL);
 	if (!sc) {
+		atomic_dec(&t->srv->preauth);
 		sock_release(sock);
 		return;
 	}
@@ -422,11 +435,19 @@ void srv_accept_one(struct srv_toaster *t, struct socket *sock)
 	rc = rio_conn_create(sock, t->srv->wq, RIO_DIR_REQUEST, &srv_conn_ops,
 			     sc, sizeof(struct rio_hello));
 	if (IS_ERR(rc)) {
+		atomic_dec(&t->srv->preauth);
 		kfree(sc);
 		return;
 	}
 	snprintf(rc->name, sizeof(rc->name), KBUILD_MODNAME ": toaster%u",
 		 t->serial);
+	/* A few hundred bytes until the client proved the key. */
+	if (t->srv->cfg.psk && rio_conn_set_psk(rc, t->srv->cfg.psk)) {
+		rio_conn_put(rc);	/* never started: releases the socket */
+		atomic_dec(&t->srv->preauth);
+		kfree(sc);
+		return;
+	}
 	sc->t = t;
 	sc->rc = rc;
 	INIT_DELAYED_WORK(&sc->hello_work, srv_hello_work);
@@ -440,6 +461,7 @@ void srv_accept_one(struct srv_toaster *t, struct socket *sock)
 					    t->serial, rc->peer);
 		mutex_unlock(&t->lock);
 		rio_conn_put(rc);	/* never started: releases the socket */
+		atomic_dec(&t->srv->preauth);
 		kfree(sc);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct toaster_srv;
+struct rio_psk;
 
 #define SRV_MAX_ALLOW	16	/* networks in allow= */
 
@@ -45,6 +46,7 @@ struct srv_allow {
  * @resume_ms: how long a session outlives its connection at most (0: no
  *	sessions)
  * @allow: the addresses connections are accepted from
+ * @psk: the pre-shared key every client must prove (secure mode), or NULL
  * @debugfs_name: directory under debugfs for status files, or NULL
  */
 struct toaster_srv_config {
@@ -54,6 +56,7 @@ struct toaster_srv_config {
 	unsigned int toast_ms;
 	unsigned int resume_ms;
 	struct srv_allow allow;
+	const struct rio_psk *psk;
 	const char *debugfs_name;
 };
 
