@@ -15,6 +15,8 @@
 #                   the table on stdout, build/bench.md and build/bench.json
 #   make fuzz       the libFuzzer harnesses (userspace/fuzz/: the frame
 #                   decoder, the PSK handshake and records), 10^7 runs in all
+#   make kcsan      KUnit, the e2e scripts and the fault suite on the KCSAN
+#                   flavor of the test kernel (built and cached on first use)
 #   make soak       the slow fault cases (userspace/tests/soak/: the fault
 #                   suite on the debug kernel, failslab included; 100
 #                   load/unload cycles under traffic), debug kernel VM
@@ -73,7 +75,7 @@ MODPROBE_EXAMPLE := userspace/etc/modprobe.d/toaster.conf
 MODPROBE_CONF := $(DESTDIR)$(MODPROBEDIR)/toaster.conf
 
 .PHONY: all modules install uninstall install-modules install-tools \
-	uninstall-modules uninstall-tools check-kver check bench fuzz soak run vm \
+	uninstall-modules uninstall-tools check-kver check bench fuzz kcsan soak run vm \
 	lint clean help version
 
 all: modules
@@ -189,6 +191,12 @@ soak:
 fuzz:
 	scripts/deps
 	$(MAKE) -C userspace/fuzz fuzz
+
+# The KCSAN flavor (a third kernel, cached like the test kernel): KUnit,
+# every e2e script and the fault suite, judged like make check.
+kcsan:
+	scripts/deps
+	scripts/check --kernels kcsan --no-lint --no-bench
 
 run:
 	scripts/deps

@@ -34,7 +34,7 @@ toaster_debian_release() {
 
 # toaster_kernel_select FLAVOR
 # Sets KFLAVOR, KDIR (kbuild dir for M= builds), KIMAGE (bzImage to boot),
-# KREL (uname -r inside the VM), KLABEL (k612, ...), KMODTREE (directory of
+# KREL (uname -r inside the VM), KLABEL (k612, k612kcsan, k61), KMODTREE (directory of
 # the kernel's own loadable modules to take veth & co. from, or empty).
 # For the test kernel this runs scripts/kernel, which builds it when the cache
 # is cold (15-20 minutes).
@@ -51,6 +51,12 @@ toaster_kernel_select() {
 		KREL=$(cat "$KDIR/include/config/kernel.release")
 		KMODTREE=
 		;;
+	kcsan)
+		KDIR=$("$TOASTER_ROOT/scripts/kernel" --flavor kcsan | tail -n1) || return 1
+		KIMAGE=$KDIR/arch/x86/boot/bzImage
+		KREL=$(cat "$KDIR/include/config/kernel.release")
+		KMODTREE=
+		;;
 	debian)
 		KREL=$(toaster_debian_release) || return 1
 		KDIR=/usr/src/linux-headers-$KREL
@@ -58,12 +64,14 @@ toaster_kernel_select() {
 		KMODTREE=/lib/modules/$KREL
 		;;
 	*)
-		echo "unknown kernel flavor '$KFLAVOR' (want: test or debian)" >&2
+		echo "unknown kernel flavor '$KFLAVOR' (want: test, kcsan or debian)" >&2
 		return 1
 		;;
 	esac
 	[ -f "$KIMAGE" ] || { echo "kernel image $KIMAGE missing" >&2; return 1; }
 	KLABEL=k$(echo "$KREL" | sed -E 's/^([0-9]+)\.([0-9]+).*/\1\2/')
+	[ "$KFLAVOR" = kcsan ] && KLABEL=${KLABEL}kcsan
+	return 0
 }
 
 # Directory in which the modules for the selected kernel are built.

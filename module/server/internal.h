@@ -31,8 +31,10 @@
 #define _TOASTER_SERVER_INTERNAL_H
 
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/string.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <toaster/rio.h>
@@ -217,6 +219,16 @@ int srv_ping(struct srv_conn *sc, const struct rio_msg *msg,
 	     const void *payload, void *owned);
 void srv_drop_queue(struct srv_toaster *t);
 void srv_toast_work(struct work_struct *work);
+
+/* A kvmalloc()ed copy of a payload (kvmemdup() is not in 6.1), or NULL. */
+static inline void *srv_memdup(const void *src, size_t len)
+{
+	void *p = kvmalloc(len, GFP_KERNEL);
+
+	if (p)
+		memcpy(p, src, len);
+	return p;
+}
 
 /* session.c */
 void srv_session_init(struct srv_toaster *t);

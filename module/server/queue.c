@@ -402,10 +402,9 @@ static int srv_req_data(struct srv_req *req, const void *payload, void *owned)
 	if (owned) {
 		req->data = owned;
 	} else if (req->msg.length) {
-		req->data = kvmalloc(req->msg.length, GFP_KERNEL);
+		req->data = srv_memdup(payload, req->msg.length);
 		if (!req->data)
 			return -ENOMEM;
-		memcpy(req->data, payload, req->msg.length);
 	}
 	return 0;
 }
@@ -492,10 +491,9 @@ int srv_ping(struct srv_conn *sc, const struct rio_msg *msg,
 		return -EPROTO;
 	}
 	if (!data && msg->length) {
-		data = kvmalloc(msg->length, GFP_KERNEL);
+		data = srv_memdup(payload, msg->length);
 		if (!data)
 			return -ENOMEM;
-		memcpy(data, payload, msg->length);
 	}
 	t->model.counters.requests++;
 	a.room = srv_room(t);

@@ -33,16 +33,6 @@
 #include "internal.h"
 #include "rio/conn.h"
 
-/* kvmemdup() is not in 6.1. */
-static void *srv_memdup(const void *src, size_t len)
-{
-	void *p = kvmalloc(len, GFP_KERNEL);
-
-	if (p)
-		memcpy(p, src, len);
-	return p;
-}
-
 static void srv_session_drop_replies(struct srv_session *s)
 {
 	unsigned int i;
