@@ -59,20 +59,26 @@ static int t_feed(struct kunit *test, struct rio_sec *to,
 			     &out->len);
 }
 
-/* A whole handshake; the client's key from @ck, the server's from @sk. */
-static int t_handshake(struct kunit *test, struct t_pair *p, u8 ck, u8 sk,
-		       struct t_frame *last)
+/* Both sides fresh, keys from @ck and @sk; @a: the client's AUTH 1. */
+static void t_start(struct t_pair *p, u8 ck, u8 sk, struct t_frame *a)
 {
 	struct rio_psk cpsk, spsk;
-	struct t_frame a, b;
-	int ret;
 
 	t_psk(&cpsk, ck);
 	t_psk(&spsk, sk);
 	rio_sec_init(&p->c, &cpsk, 0);
 	rio_sec_init(&p->s, &spsk, 1);
+	a->len = rio_sec_start(&p->c, a->buf);
+}
 
-	a.len = rio_sec_start(&p->c, a.buf);
+/* A whole handshake; the client's key from @ck, the server's from @sk. */
+static int t_handshake(struct kunit *test, struct t_pair *p, u8 ck, u8 sk,
+		       struct t_frame *last)
+{
+	struct t_frame a, b;
+	int ret;
+
+	t_start(p, ck, sk, &a);
 	KUNIT_EXPECT_FALSE(test, p->c.tx_ready);
 	KUNIT_ASSERT_EQ(test, t_feed(test, &p->s, &a, &b), 0);	/* AUTH 2 */
 	KUNIT_EXPECT_FALSE(test, p->s.tx_ready);
@@ -137,13 +143,9 @@ static void rio_sec_wrong_key_test(struct kunit *test)
 static void rio_sec_bad_server_proof_test(struct kunit *test)
 {
 	struct t_frame a, b;
-	struct rio_psk psk;
 	struct t_pair *p = t_pair_new(test);
 
-	t_psk(&psk, 3);
-	rio_sec_init(&p->c, &psk, 0);
-	rio_sec_init(&p->s, &psk, 1);
-	a.len = rio_sec_start(&p->c, a.buf);
+	t_start(p, 3, 3, &a);
 	KUNIT_ASSERT_EQ(test, t_feed(test, &p->s, &a, &b), 0);
 	KUNIT_ASSERT_EQ(test, t_feed(test, &p->c, &b, &a), 0);
 	KUNIT_ASSERT_EQ(test, t_feed(test, &p->s, &a, &b), 0);
@@ -156,21 +158,16 @@ static void rio_sec_bad_server_proof_test(struct kunit *test)
 static void rio_sec_order_test(struct kunit *test)
 {
 	struct t_frame a, b, c;
-	struct rio_psk psk;
 	struct t_pair *p = t_pair_new(test);
 
-	t_psk(&psk, 3);
-	rio_sec_init(&p->c, &psk, 0);
-	rio_sec_init(&p->s, &psk, 1);
-	a.len = rio_sec_start(&p->c, a.buf);
+	t_start(p, 3, 3, &a);
 	KUNIT_ASSERT_EQ(test, t_feed(test, &p->s, &a, &b), 0);
 	/* AUTH 1 again. */
 	KUNIT_EXPECT_EQ(test, t_feed(test, &p->s, &a, &c), -EPROTO);
 	KUNIT_EXPECT_EQ(test, p->s.state, RIO_SEC_FAILED);
 
 	/* AUTH 2 twice at the client. */
-	rio_sec_init(&p->s, &psk, 1);
-	a.len = rio_sec_start(&p->c, a.buf);
+	t_start(p, 3, 3, &a);
 	KUNIT_ASSERT_EQ(test, t_feed(test, &p->s, &a, &b), 0);
 	KUNIT_ASSERT_EQ(test, t_feed(test, &p->c, &b, &c), 0);
 	KUNIT_EXPECT_EQ(test, t_feed(test, &p->c, &b, &c), -EPROTO);
@@ -181,14 +178,10 @@ static void rio_sec_server_proves_nothing_test(struct kunit *test)
 {
 	struct t_frame a, b;
 	struct rio_hdr hdr;
-	struct rio_psk psk;
 	struct rio_msg m;
 	struct t_pair *p = t_pair_new(test);
 
-	t_psk(&psk, 3);
-	rio_sec_init(&p->c, &psk, 0);
-	rio_sec_init(&p->s, &psk, 1);
-	a.len = rio_sec_start(&p->c, a.buf);
+	t_start(p, 3, 3, &a);
 	KUNIT_ASSERT_EQ(test, t_feed(test, &p->s, &a, &b), 0);
 	memcpy(&hdr, b.buf, sizeof(hdr));
 	KUNIT_ASSERT_EQ(test, rio_decode(&hdr, RIO_DIR_RESPONSE, &m), RIO_OK);

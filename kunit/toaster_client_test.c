@@ -1538,6 +1538,25 @@ static void tc_resume_wrong_session(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, toaster_link_status(link), -EPROTO);
 }
 
+/* The resume deadline has passed: run the resume, which gives up. */
+static void tc_resume_expire(struct toaster_link *link)
+{
+	spin_lock_bh(&link->lock);
+	link->resume_deadline = jiffies - 1;
+	mod_delayed_work(system_wq, &link->resume_work, 0);
+	spin_unlock_bh(&link->lock);
+	flush_delayed_work(&link->resume_work);
+}
+
+/* Lose the connection and resume on a new one: the link is up again. */
+static void tc_resumed(struct kunit *test, struct tc_ctx *ctx)
+{
+	tc_resume_start(test, ctx);
+	KUNIT_ASSERT_EQ(test, tc_answer_resume(ctx, RIO_S_OK, 0x5a), 0);
+	flush_delayed_work(&ctx->link->resume_work);
+	KUNIT_ASSERT_EQ(test, ctx->link->state, TOASTER_LINK_UP);
+}
+
 /* No resume within resume_ms: the requests and the file fail with EIO. */
 static void tc_resume_deadline(struct kunit *test)
 {
@@ -1554,11 +1573,7 @@ static void tc_resume_deadline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_RESUMING);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(rd.done));
 
-	spin_lock_bh(&link->lock);
-	link->resume_deadline = jiffies - 1;
-	mod_delayed_work(system_wq, &link->resume_work, 0);
-	spin_unlock_bh(&link->lock);
-	flush_delayed_work(&link->resume_work);
+	tc_resume_expire(link);
 	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_DEAD);
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(rd.done));
 	KUNIT_EXPECT_EQ(test, rd.err, -EIO);
@@ -1579,11 +1594,8 @@ static void tc_resume_unproven(struct kunit *test)
 
 	tc_read(link, &rd, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
-	tc_resume_start(test, ctx);
+	tc_resumed(test, ctx);
 	deadline = link->resume_deadline;
-	KUNIT_ASSERT_EQ(test, tc_answer_resume(ctx, RIO_S_OK, 0x5a), 0);
-	flush_delayed_work(&link->resume_work);
-	KUNIT_ASSERT_EQ(test, link->state, TOASTER_LINK_UP);
 
 	/* Lost again, the READ unanswered: the deadline did not move. */
 	msleep(20);
@@ -1592,11 +1604,7 @@ static void tc_resume_unproven(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, link->resume_deadline, deadline);
 	KUNIT_EXPECT_GT(test, link->backoff, 0UL);
 
-	spin_lock_bh(&link->lock);
-	link->resume_deadline = jiffies - 1;
-	mod_delayed_work(system_wq, &link->resume_work, 0);
-	spin_unlock_bh(&link->lock);
-	flush_delayed_work(&link->resume_work);
+	tc_resume_expire(link);
 	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_DEAD);
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(rd.done));
 	KUNIT_EXPECT_EQ(test, rd.err, -EIO);
@@ -1613,9 +1621,7 @@ static void tc_resume_proven(struct kunit *test)
 
 	tc_read(link, &rd, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
-	tc_resume_start(test, ctx);
-	KUNIT_ASSERT_EQ(test, tc_answer_resume(ctx, RIO_S_OK, 0x5a), 0);
-	flush_delayed_work(&link->resume_work);
+	tc_resumed(test, ctx);
 	r = tc_resp(&rd, RIO_S_OK, 0, 0);
 	KUNIT_ASSERT_EQ(test, toaster_link_frame(link, &r, NULL), 0);
 	deadline = link->resume_deadline;

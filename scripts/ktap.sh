@@ -23,6 +23,9 @@
 #   ktap_check NAME CMD...    run CMD, ok if it exits 0; its output is shown
 #                             as diagnostics only when it fails
 #   ktap_check_fails NAME CMD...  ok if CMD exits non-zero
+#   ktap_check_fails_with NAME TEXT CMD...  ok if CMD exits non-zero and
+#                             its output contains TEXT (any case), e.g. the
+#                             text of the errno it must fail with
 #   ktap_diag MSG...          print "# MSG" (stdout, inside the document)
 #   ktap_bail REASON          print "Bail out! REASON" and exit 1
 #   ktap_finish               print totals; exit 0 iff nothing failed and the
@@ -121,6 +124,20 @@ ktap_check_fails() {
 		ktap_not_ok "$_ktap_cn" "command: $*" "expected failure, got exit status 0" "$(tail -n 40 "$_ktap_out")"
 	fi
 	rm -f "$_ktap_out"
+	return 0
+}
+
+ktap_check_fails_with() {
+	_ktap_cn=$1 _ktap_want=$2
+	shift 2
+	_ktap_o=$("$@" 2>&1)
+	_ktap_rc=$?
+	if [ $_ktap_rc -ne 0 ] && printf '%s' "$_ktap_o" | grep -qi "$_ktap_want"; then
+		ktap_ok "$_ktap_cn"
+	else
+		ktap_not_ok "$_ktap_cn" "command: $*" \
+			"exit status $_ktap_rc, wanted failure with '$_ktap_want'" "$_ktap_o"
+	fi
 	return 0
 }
 

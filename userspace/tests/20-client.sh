@@ -30,7 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# expect_fail NAME TEXT CMD...: CMD fails and says TEXT (e.g. an errno text)
 # A silent server: nc listening on port $1 (run through the rest of the
 # arguments, e.g. "ip netns exec c20", if any), its stdin a fifo that only
 # the test writes, on fd 4: it keeps its connection open and says nothing
@@ -53,17 +52,6 @@ nc_stop() {
 	rm -f /tmp/c20.fifo
 }
 
-expect_fail() {
-	_n=$1 _t=$2
-	shift 2
-	_o=$("$@" 2>&1)
-	_rc=$?
-	if [ $_rc -ne 0 ] && printf '%s' "$_o" | grep -qi "$_t"; then
-		ktap_ok "$_n"
-	else
-		ktap_not_ok "$_n" "command: $*" "exit status $_rc, wanted failure with '$_t'" "$_o"
-	fi
-}
 
 # expect_out NAME WANT CMD...: CMD succeeds and prints exactly WANT
 expect_out() {
@@ -125,14 +113,14 @@ exec 3<>$T1
 expect_out "sysfs state connected while open" connected sh -c \
 	"i=0; while [ \$i -lt 20 ] && [ \$(cat $SYS/toaster1/state) = connecting ]; do
 		sleep 0.1; i=\$((i + 1)); done; cat $SYS/toaster1/state"
-expect_fail "second open fails with EBUSY" "busy" toasterctl status
-expect_fail "rmmod toaster refused while a device is open" "" rmmod toaster
+ktap_check_fails_with "second open fails with EBUSY" "busy" toasterctl status
+ktap_check_fails_with "rmmod toaster refused while a device is open" "" rmmod toaster
 exec 3>&-
 expect_out "sysfs state disconnected after close" disconnected \
 	cat $SYS/toaster1/state
 
 # --- refusals and the per-device server --------------------------------------
-expect_fail "no server: the first call fails with ECONNREFUSED" "refused" \
+ktap_check_fails_with "no server: the first call fails with ECONNREFUSED" "refused" \
 	toasterctl -d $T3 status
 expect_out "sysfs state back to disconnected" disconnected \
 	cat $SYS/toaster3/state
@@ -302,7 +290,7 @@ fi
 # In namespace c20 only lo is up and nothing listens on 5001 there; the
 # server listens in the initial namespace.
 if ip netns add c20 2>/dev/null && ip -n c20 link set lo up; then
-	expect_fail "an opener in another namespace connects from there" "refused" \
+	ktap_check_fails_with "an opener in another namespace connects from there" "refused" \
 		ip netns exec c20 toasterctl -d $T1 status
 	echo 1000 >/sys/module/toaster/parameters/timeout_ms
 	nc_start 5001 ip netns exec c20
@@ -323,7 +311,7 @@ ktap_check "reload toaster_server with toast_ms=500" sh -c \
 	"rmmod toaster_server && insmod $TOASTER_MODDIR/toaster_server.ko count=2 toast_ms=500"
 ktap_check "rmmod toaster_server during a blocking read: ECONNRESET" \
 	toaster_poll_test -d $T1 --disconnect "rmmod toaster_server"
-expect_fail "server gone: the first call fails with ECONNREFUSED" "refused" \
+ktap_check_fails_with "server gone: the first call fails with ECONNREFUSED" "refused" \
 	toasterctl status
 
 # Under lockdep a client socket pins toaster_rio (the owner of its lock

@@ -33,17 +33,6 @@ trap cleanup EXIT
 mark() { log0=$(dmesg | wc -l); }
 logged() { dmesg | tail -n +$((log0 + 1)) | grep -q "$1"; }
 
-expect_fail() {
-	_n=$1 _t=$2
-	shift 2
-	_o=$("$@" 2>&1)
-	_rc=$?
-	if [ $_rc -ne 0 ] && printf '%s' "$_o" | grep -qi "$_t"; then
-		ktap_ok "$_n"
-	else
-		ktap_not_ok "$_n" "command: $*" "exit status $_rc, wanted failure with '$_t'" "$_o"
-	fi
-}
 
 server() { rmmod toaster_server 2>/dev/null; insmod "$M/toaster_server.ko" addr=$SRV toast_ms=0 resume_ms=1000 "$@"; }
 client() { rmmod toaster 2>/dev/null; insmod "$M/toaster.ko" "$@"; }
@@ -85,21 +74,21 @@ ktap_check "right key: 256 KiB written and read back intact" sh -c \
 
 mark
 client server=$SRV psk=other
-expect_fail "wrong key: the call fails with EKEYREJECTED" "rejected" toasterctl status
+ktap_check_fails_with "wrong key: the call fails with EKEYREJECTED" "rejected" toasterctl status
 ktap_check "wrong key: both sides log why" sh -c \
 	"dmesg | tail -n 20 | grep -q \"toaster_server: toaster1: .*PSK handshake failed: the client's key is not ours\" &&
 	 dmesg | tail -n 20 | grep -q 'toaster: toaster1: .*PSK handshake failed: the server does not have our key'"
 
 mark
 client server=$SRV
-expect_fail "plain client, server with a PSK: EACCES" "permission denied" toasterctl status
+ktap_check_fails_with "plain client, server with a PSK: EACCES" "permission denied" toasterctl status
 ktap_check "plain client, server with a PSK: the server logs it" \
 	logged "toaster_server: toaster1: .*HELLO without the PSK handshake"
 
 mark
 server
 client server=$SRV psk=lab
-expect_fail "client with a PSK, plain server: EACCES, no downgrade" "permission denied" toasterctl status
+ktap_check_fails_with "client with a PSK, plain server: EACCES, no downgrade" "permission denied" toasterctl status
 ktap_check "client with a PSK, plain server: both sides log it" sh -c \
 	"dmesg | tail -n 20 | grep -q 'toaster_server: toaster1: .*wants a PSK, this side has none' &&
 	 dmesg | tail -n 20 | grep -q 'toaster: toaster1: .*the server has no PSK'"
@@ -163,7 +152,7 @@ ktap_check "... and not a byte of it reached the toaster" \
 # A bit flipped in the handshake (the client's nonce): the proofs differ.
 client server=127.0.0.1 psk=lab
 relay_start --flip 40
-expect_fail "a bit flipped in the handshake: EKEYREJECTED" "rejected" toasterctl status
+ktap_check_fails_with "a bit flipped in the handshake: EKEYREJECTED" "rejected" toasterctl status
 relay_stop
 
 ktap_check "unload the modules" sh -c \
