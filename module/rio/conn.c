@@ -1111,18 +1111,6 @@ int rio_conn_set_psk(struct rio_conn *conn, const struct rio_psk *psk)
 EXPORT_SYMBOL_NS_GPL(rio_conn_set_psk, TOASTER_RIO);
 
 /**
- * rio_conn_is_secure() - does the connection run in secure mode?
- * @conn: connection
- *
- * Return: true if rio_conn_set_psk() was called on it.
- */
-bool rio_conn_is_secure(struct rio_conn *conn)
-{
-	return conn->sec;
-}
-EXPORT_SYMBOL_NS_GPL(rio_conn_is_secure, TOASTER_RIO);
-
-/**
  * rio_conn_set_rx_max() - change the largest payload accepted
  * @conn: connection
  * @rx_max: new limit, at most RIO_MAX_PAYLOAD

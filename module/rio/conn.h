@@ -208,7 +208,6 @@ struct rio_conn *rio_conn_create(struct socket *sock,
 				 u32 rx_max);
 int rio_conn_set_rx_max(struct rio_conn *conn, u32 rx_max);
 int rio_conn_set_psk(struct rio_conn *conn, const struct rio_psk *psk);
-bool rio_conn_is_secure(struct rio_conn *conn);
 void rio_conn_start(struct rio_conn *conn);
 int rio_conn_connect(struct rio_conn *conn, struct sockaddr_storage *addr,
 		     int addrlen);
