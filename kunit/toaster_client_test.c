@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include "client/client.h"
+#include "rio/buf.h"
 #include "rio/sock.h"
 
 #include <kunit/test.h>
@@ -83,7 +84,7 @@ static int fake_send(struct toaster_link *link, const struct rio_msg *msg,
 	if (payload)
 		memcpy(fx->payload, payload,
 		       min_t(u32, msg->length, sizeof(fx->payload)));
-	toaster_buf_put(payload);
+	rio_buf_put(payload);
 	if (fx->dead)
 		return -ENOTCONN;
 	if (fx->nsent < FAKE_MAX_SENT)
@@ -525,7 +526,7 @@ static void tc_bad_write_ioctl_answers(struct kunit *test)
 	memset(&req, 0, sizeof(req));
 	req.msg.opcode = RIO_OP_WRITE;
 	req.msg.length = 4;
-	req.payload = toaster_buf_alloc(4);
+	req.payload = rio_buf_alloc(4);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
 	r = tc_resp(&req, RIO_S_OK, 5, 0);
 	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), -EPROTO);
@@ -687,7 +688,7 @@ static void tc_signal_write_resolves(struct kunit *test)
 
 	t.req.msg.opcode = RIO_OP_WRITE;
 	t.req.msg.length = 4;
-	t.req.payload = toaster_buf_alloc(4);
+	t.req.payload = rio_buf_alloc(4);
 	KUNIT_ASSERT_NOT_NULL(test, t.req.payload);
 	tc_thread_start(test, &t, ctx->link, true);
 	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
@@ -705,7 +706,7 @@ static void tc_signal_write_resolves(struct kunit *test)
 	memset(&t, 0, sizeof(t));
 	t.req.msg.opcode = RIO_OP_WRITE;
 	t.req.msg.length = 4;
-	t.req.payload = toaster_buf_alloc(4);
+	t.req.payload = rio_buf_alloc(4);
 	KUNIT_ASSERT_NOT_NULL(test, t.req.payload);
 	tc_thread_start(test, &t, ctx->link, true);
 	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
@@ -941,7 +942,7 @@ static void tc_write_behind(struct kunit *test)
 	req.msg.opcode = RIO_OP_IOCTL;
 	req.msg.ioctl = TOASTER_IOC_NR_SET_CAPACITY;
 	req.msg.length = 4;
-	req.payload = toaster_buf_alloc(4);
+	req.payload = rio_buf_alloc(4);
 	KUNIT_ASSERT_NOT_NULL(test, req.payload);
 	memset(req.payload, 0, 4);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);

@@ -18,7 +18,8 @@ static struct toaster_model *model_new(struct kunit *test)
 	struct toaster_model *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, m);
-	KUNIT_ASSERT_EQ(test, toaster_model_init(m, TOAST_MS), 0);
+	toaster_model_init(m, TOAST_MS);
+	KUNIT_ASSERT_EQ(test, toaster_model_alloc(m), 0);
 	return m;
 }
 
@@ -218,13 +219,39 @@ static void model_many_batches(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, m->b_count, 0);
 }
 
+/* The slot's memory comes with toaster_model_alloc(), once. */
+static void model_lazy_slot(struct kunit *test)
+{
+	struct toaster_model *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	struct toaster_status st;
+	u8 *buf;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	toaster_model_init(m, TOAST_MS);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, model_free, m), 0);
+	KUNIT_EXPECT_NULL(test, m->buf);
+	KUNIT_EXPECT_NULL(test, m->batches);
+	toaster_model_status(m, 0, &st);	/* works without it */
+	KUNIT_EXPECT_EQ(test, st.capacity, TOASTER_CAPACITY_DEFAULT);
+	KUNIT_EXPECT_EQ(test, st.bytes, 0);
+
+	KUNIT_ASSERT_EQ(test, toaster_model_alloc(m), 0);
+	KUNIT_ASSERT_NOT_NULL(test, m->buf);
+	KUNIT_EXPECT_NOT_NULL(test, m->batches);
+	buf = m->buf;
+	KUNIT_EXPECT_EQ(test, toaster_model_alloc(m), 0);
+	KUNIT_EXPECT_PTR_EQ(test, m->buf, buf);		/* kept, not replaced */
+	KUNIT_EXPECT_EQ(test, toaster_model_write(m, "ab", 2, 0), 2);
+}
+
 static void model_plain_pipe(struct kunit *test)
 {
 	struct toaster_model *m = model_new(test);
 	u8 out[4];
 
 	toaster_model_free(m);
-	KUNIT_ASSERT_EQ(test, toaster_model_init(m, 0), 0);
+	toaster_model_init(m, 0);
+	KUNIT_ASSERT_EQ(test, toaster_model_alloc(m), 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, model_free, m), 0);
 	toaster_model_write(m, "ab", 2, 7);
 	KUNIT_EXPECT_EQ(test, toaster_model_read(m, out, 4, 7), 2);
@@ -232,6 +259,7 @@ static void model_plain_pipe(struct kunit *test)
 
 static struct kunit_case toaster_model_cases[] = {
 	KUNIT_CASE(model_defaults),
+	KUNIT_CASE(model_lazy_slot),
 	KUNIT_CASE(model_fifo_and_timing),
 	KUNIT_CASE(model_darkness),
 	KUNIT_CASE(model_capacity_full),

@@ -257,6 +257,27 @@ static void srv_hello_ok(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->mask, RIO_READY_IN | RIO_READY_OUT);
 }
 
+/* A toaster gets its slot and session table when taken, not at load. */
+static void srv_slot_at_hello(struct kunit *test)
+{
+	struct toaster_srv *srv = test_srv(test, 2, TEST_TOAST_MS);
+	struct srv_toaster *t1 = &srv->toasters[0], *t2 = &srv->toasters[1];
+	struct test_client *c;
+
+	KUNIT_EXPECT_NULL(test, READ_ONCE(t1->model.buf));
+	KUNIT_EXPECT_NULL(test, READ_ONCE(t2->model.buf));
+	test_connect(test, 1);		/* connected, no HELLO: no slot */
+	KUNIT_EXPECT_NULL(test, READ_ONCE(t1->model.buf));
+	c = test_connect(test, 1);
+	KUNIT_ASSERT_EQ(test, test_hello(test, c, 1), RIO_S_OK);
+	mutex_lock(&t1->lock);
+	KUNIT_EXPECT_NOT_NULL(test, t1->model.buf);
+	KUNIT_EXPECT_NOT_NULL(test, t1->model.batches);
+	KUNIT_EXPECT_NULL(test, t1->sess.replies);	/* no session asked */
+	mutex_unlock(&t1->lock);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(t2->model.buf));
+}
+
 static void srv_write_then_read(struct kunit *test)
 {
 	struct test_client *c;
@@ -880,6 +901,7 @@ static struct kunit_case toaster_server_cases[] = {
 	KUNIT_CASE(srv_dead_owner_runs_nothing),
 	KUNIT_CASE_SLOW(srv_hello_deadline_under_lock),
 	KUNIT_CASE(srv_silent_conns_evicted),
+	KUNIT_CASE(srv_slot_at_hello),
 	KUNIT_CASE(srv_write_then_read),
 	KUNIT_CASE(srv_busy_second_client),
 	KUNIT_CASE(srv_serial_mismatch),

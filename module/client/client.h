@@ -176,7 +176,7 @@ struct toaster_xport_ops {
 /**
  * struct toaster_req - one request and, once done, its result
  * @msg: the request header; @msg.tag is assigned by toaster_link_submit()
- * @payload: @msg.length bytes from toaster_buf_alloc() or NULL; the link
+ * @payload: @msg.length bytes from rio_buf_alloc() or NULL; the link
  *	owns them once submitted
  * @resp_buf: where the response payload is copied (at most @resp_max bytes)
  * @resp_max: size of @resp_buf
@@ -217,7 +217,7 @@ struct toaster_req {
  *	write-behind WRITE too
  * @behind: a write-behind WRITE: write() has returned, the answer is
  *	checked by the receive work (an error goes to toaster_link.wb_err)
- * @payload: the request's payload (a toaster_buf reference), kept until
+ * @payload: the request's payload (a rio_buf reference), kept until
  *	the answer comes, to be sent again after a resume
  * @seq: order of submission: requests are sent again in this order
  * @resend: not sent on the current connection yet (resuming)
@@ -385,9 +385,6 @@ void *toaster_link_rx_buf(struct toaster_link *link, const struct rio_msg *msg);
 int toaster_link_take_wb_err(struct toaster_link *link);
 
 /* request.c */
-void *toaster_buf_alloc(size_t len);
-void *toaster_buf_get(void *data);
-void toaster_buf_put(void *data);
 int toaster_link_xmit(struct toaster_link *link, const struct rio_msg *msg,
 		      void *payload);
 int toaster_link_submit(struct toaster_link *link, struct toaster_req *req);

@@ -58,7 +58,7 @@ int toaster_link_hello_start(struct toaster_link *link, unsigned int wait_ms)
 	struct rio_hello *h;
 	bool resume;
 
-	h = toaster_buf_alloc(sizeof(*h));
+	h = rio_buf_alloc(sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	spin_lock_bh(&link->lock);
@@ -212,7 +212,6 @@ static const struct rio_conn_ops toaster_conn_ops = {
 	.frame = toaster_conn_frame,
 	.dead = toaster_conn_dead,
 	.rx_buf = toaster_conn_rx_buf,
-	.tx_free = toaster_buf_put,
 	.atomic_rx = true,
 };
 

@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include "client.h"
+#include "rio/buf.h"
 #include "rio/testing.h"
 
 /**
@@ -244,13 +245,13 @@ ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 
 		if (done && signal_pending(current))
 			break;
-		p = toaster_buf_alloc(n);
+		p = rio_buf_alloc(n);
 		if (!p) {
 			ret = -ENOMEM;
 			break;
 		}
 		if (copy_from_user(p, buf + done, n)) {
-			toaster_buf_put(p);
+			rio_buf_put(p);
 			ret = -EFAULT;
 			break;
 		}

@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 
 #include "client.h"
+#include "rio/buf.h"
 #include "rio/testing.h"
 
 /*
@@ -27,7 +28,7 @@ static int toaster_remote_ioctl(struct toaster_link *link, unsigned int nr,
 	struct toaster_req req = {};
 
 	if (in_len) {
-		req.payload = toaster_buf_alloc(in_len);
+		req.payload = rio_buf_alloc(in_len);
 		if (!req.payload)
 			return -ENOMEM;
 		memcpy(req.payload, in, in_len);

@@ -48,6 +48,7 @@
 #include <linux/slab.h>
 
 #include "client.h"
+#include "rio/buf.h"
 #include "rio/testing.h"
 #include "trace.h"
 
@@ -345,7 +346,7 @@ int toaster_slot_get(struct toaster_link *link, struct toaster_req *req)
  */
 void toaster_slot_free(struct toaster_slot *slot)
 {
-	toaster_buf_put(slot->payload);
+	rio_buf_put(slot->payload);
 	memset(slot, 0, sizeof(*slot));
 }
 

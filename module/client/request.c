@@ -32,84 +32,27 @@
  * resumed (resume.c), the request is sent again and its answer waited for,
  * bounded by resume_ms; the server's reply cache makes sure it runs once.
  *
- * Payloads are reference counted (toaster_buf): the slot keeps one until
- * the answer comes, to send it again after a resume, and the connection
- * one until the frame is sent.
+ * Payloads are reference counted (rio_buf): the slot keeps one until the
+ * answer comes, to send it again after a resume, and the connection one
+ * until the frame is sent.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
-#include <linux/refcount.h>
 #include <linux/sched/signal.h>
 
 #include "client.h"
+#include "rio/buf.h"
 #include "rio/testing.h"
 #include "trace.h"
-
-/*
- * A payload shared by a slot and the connection sending it. Aligned as
- * kmalloc() memory is: callers fill it with structs.
- */
-struct toaster_buf {
-	refcount_t ref;
-	u8 data[] __aligned(sizeof(u64));
-};
-
-/**
- * toaster_buf_alloc() - allocate a request payload
- * @len: bytes, > 0
- *
- * Return: the payload, with one reference, or NULL.
- */
-void *toaster_buf_alloc(size_t len)
-{
-	struct toaster_buf *b = kvmalloc(struct_size(b, data, len), GFP_KERNEL);
-
-	if (!b)
-		return NULL;
-	refcount_set(&b->ref, 1);
-	return b->data;
-}
-EXPORT_SYMBOL_IF_KUNIT(toaster_buf_alloc);
-
-/**
- * toaster_buf_get() - take another reference on a payload
- * @data: from toaster_buf_alloc()
- *
- * Return: @data.
- */
-void *toaster_buf_get(void *data)
-{
-	refcount_inc(&container_of(data, struct toaster_buf, data[0])->ref);
-	return data;
-}
-EXPORT_SYMBOL_IF_KUNIT(toaster_buf_get);
-
-/**
- * toaster_buf_put() - drop a reference on a payload
- * @data: from toaster_buf_alloc(), or NULL
- *
- * Any context (kvfree() defers a vfree() from softirq).
- */
-void toaster_buf_put(void *data)
-{
-	struct toaster_buf *b;
-
-	if (!data)
-		return;
-	b = container_of(data, struct toaster_buf, data[0]);
-	if (refcount_dec_and_test(&b->ref))
-		kvfree(b);
-}
-EXPORT_SYMBOL_IF_KUNIT(toaster_buf_put);
 
 /**
  * toaster_link_xmit() - hand one frame to the transport
  * @link: link
  * @msg: the frame
- * @payload: a reference on its payload (toaster_buf), or NULL; passes to
+ * @payload: a reference on its payload (rio_buf), or NULL; passes to
  *	the transport
  *
  * Return: as toaster_xport_ops.send.
@@ -159,7 +102,7 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 	    link->state != TOASTER_LINK_CONNECTING &&
 	    link->state != TOASTER_LINK_RESUMING) {
 		spin_unlock_bh(&link->lock);
-		toaster_buf_put(payload);
+		rio_buf_put(payload);
 		return -ENOTCONN;
 	}
 	ret = toaster_slot_get(link, req);
@@ -172,7 +115,7 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 	}
 	spin_unlock_bh(&link->lock);
 	if (ret) {
-		toaster_buf_put(payload);
+		rio_buf_put(payload);
 		pr_warn_ratelimited("%s: %u cancelled requests never answered, resetting the connection\n",
 				    link->dev->name, TOASTER_MAX_TAGS);
 		link->xops->abort(link, -ENOBUFS);
@@ -185,7 +128,7 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 	if (!now)
 		return 0;
 	ret = toaster_link_xmit(link, &req->msg,
-				payload ? toaster_buf_get(payload) : NULL);
+				payload ? rio_buf_get(payload) : NULL);
 	if (ret) {
 		spin_lock_bh(&link->lock);
 		if (req->done)		/* the connection died under us */
@@ -401,7 +344,7 @@ int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
 	else
 		ret = mutex_lock_interruptible(&link->req_mutex);
 	if (ret) {
-		toaster_buf_put(req->payload);
+		rio_buf_put(req->payload);
 		req->payload = NULL;
 		return ret == -EINTR ? -ERESTARTSYS : ret;
 	}
@@ -422,7 +365,7 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_request);
  * toaster_link_submit_behind() - send a WRITE that nobody waits for
  * @link: link
  * @msg: the WRITE's header; its tag is assigned here
- * @payload: @msg->length bytes from toaster_buf_alloc(); ownership passes
+ * @payload: @msg->length bytes from rio_buf_alloc(); ownership passes
  *	to the link, except on -ENOSPC
  *
  * Sent only if the write credit covers it and fewer than
@@ -457,7 +400,7 @@ int toaster_link_submit_behind(struct toaster_link *link, struct rio_msg *msg,
 	atomic64_inc(&link->dev->stats.requests);
 	tmp.start_ns = ktime_get_ns();
 	trace_toaster_req_submit(link, &tmp);
-	toaster_link_xmit(link, &tmp.msg, toaster_buf_get(payload));
+	toaster_link_xmit(link, &tmp.msg, rio_buf_get(payload));
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_submit_behind);

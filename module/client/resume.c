@@ -38,6 +38,7 @@
 #include <linux/poll.h>
 
 #include "client.h"
+#include "rio/buf.h"
 #include "rio/testing.h"
 #include "trace.h"
 
@@ -229,7 +230,7 @@ static void toaster_resend(struct toaster_link *link)
 			break;
 		slot->resend = false;
 		msg = slot->msg;
-		payload = slot->payload ? toaster_buf_get(slot->payload) : NULL;
+		payload = slot->payload ? rio_buf_get(slot->payload) : NULL;
 		cancelled = !slot->req && !slot->behind;
 		spin_unlock_bh(&link->lock);
 

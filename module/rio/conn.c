@@ -46,18 +46,9 @@ static size_t rio_tx_size(const struct rio_tx *tx)
 	return sizeof(*tx) + tx->len;
 }
 
-static void rio_payload_free(struct rio_conn *conn, void *payload)
-{
-	if (conn->ops->tx_free)
-		conn->ops->tx_free(payload);
-	else
-		kvfree(payload);
-}
-
 static void rio_tx_free(struct rio_conn *conn, struct rio_tx *tx)
 {
-	if (tx->payload)
-		rio_payload_free(conn, tx->payload);
+	rio_buf_put(tx->payload);
 	kfree(tx);
 }
 
@@ -216,10 +207,8 @@ static int rio_conn_tx_seal(struct rio_conn *conn, struct rio_tx *tx)
 	ret = rio_rec_seal(conn->sec, conn->tx_rec, len);
 	if (ret)
 		return ret;
-	if (tx->payload) {
-		rio_payload_free(conn, tx->payload);
-		tx->payload = NULL;
-	}
+	rio_buf_put(tx->payload);
+	tx->payload = NULL;
 	tx->sealed = true;
 	conn->tx_rec_len = need;
 	return 0;
@@ -317,8 +306,7 @@ static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
 	tx = kmalloc(sizeof(*tx), GFP_KERNEL);
 	if (!tx) {
 		/* A stream that lost a frame is broken: fail it. */
-		if (payload)
-			rio_payload_free(conn, payload);
+		rio_buf_put(payload);
 		rio_conn_abort(conn, -ENOMEM);
 		return -ENOMEM;
 	}
@@ -351,9 +339,8 @@ static int __rio_conn_send(struct rio_conn *conn, const struct rio_msg *msg,
  * rio_conn_send() - send one frame
  * @conn: connection
  * @msg: header fields (magic and version are filled in)
- * @payload: @msg->length bytes from kvmalloc() (or as rio_conn_ops.tx_free
- *	expects), or NULL; ownership passes
- *	to the connection in every case
+ * @payload: @msg->length bytes from rio_buf_alloc(), or NULL; the caller's
+ *	reference passes to the connection in every case
  *
  * Frames go out in the order of the calls. The frame is sent inline when
  * the socket has room; what does not fit is sent by tx_work when it has.

@@ -17,6 +17,7 @@
 #include <toaster/rio.h>
 #include <toaster/rio_sec.h>
 
+#include "buf.h"
 #include "sock.h"
 
 struct rio_conn;
@@ -38,8 +39,8 @@ struct rio_conn;
  * struct rio_tx - a frame waiting to be sent
  * @node: in rio_conn.tx_list
  * @hdr: encoded header
- * @payload: @len bytes, released once sent or dropped (rio_conn_ops.tx_free),
- *	or once sealed into a record
+ * @payload: @len bytes (rio_buf), put once sent or dropped, or once sealed
+ *	into a record
  * @len: payload length
  * @sealed: secure mode: the frame is the record in rio_conn.tx_rec
  */
@@ -77,16 +78,12 @@ struct rio_tx {
  *	frame() has returned for this frame. NULL: the connection's own
  *	buffer, which then holds only RIO_RX_SMALL bytes; an ERR_PTR()
  *	aborts the connection.
- * @tx_free: optional: release a payload given to rio_conn_send() once it
- *	is sent or dropped (the owner's payloads are reference counted);
- *	NULL: kvfree()
  */
 struct rio_conn_ops {
 	int (*frame)(struct rio_conn *conn, const struct rio_msg *msg,
 		     void *payload);
 	void (*dead)(struct rio_conn *conn, int err);
 	void *(*rx_buf)(struct rio_conn *conn, const struct rio_msg *msg);
-	void (*tx_free)(void *payload);
 	bool atomic_rx;
 };
 

@@ -64,14 +64,11 @@ struct sock;
 /**
  * struct srv_reply - an answer kept for the session to replay
  * @msg: the answer's header, room 0; @msg.tag == 0: the entry is free
- * @payload: a copy of its payload, or NULL
- * @lost: the copy could not be made: a replay answers RIO_S_IO, so the
- *	loss is reported, not hidden
+ * @payload: a reference on the payload it was sent with (rio_buf), or NULL
  */
 struct srv_reply {
 	struct rio_msg msg;
 	void *payload;
-	bool lost;
 };
 
 /**
@@ -80,7 +77,8 @@ struct srv_reply {
  * @resume_ms: how long it is kept once its connection died
  * @expire_work: ends it @resume_ms after its connection died
  * @replies: the last SRV_MAX_INFLIGHT answers to requests with an effect
- *	(READ, WRITE, IOCTL), oldest overwritten first
+ *	(READ, WRITE, IOCTL), oldest overwritten first; allocated with the
+ *	toaster's first session, NULL before
  * @next: the entry of @replies the next answer takes
  * @resumes: connections that resumed a session of this toaster
  * @replayed: answers sent again from @replies
@@ -93,7 +91,7 @@ struct srv_session {
 	u8 id[RIO_SESSION_LEN];
 	u32 resume_ms;
 	struct delayed_work expire_work;
-	struct srv_reply replies[SRV_MAX_INFLIGHT];
+	struct srv_reply *replies;
 	unsigned int next;
 	u64 resumes;
 	u64 replayed;
@@ -156,7 +154,7 @@ struct toaster_srv {
 	atomic_t preauth;
 	struct workqueue_struct *wq;
 	struct dentry *debugfs;
-	struct srv_toaster toasters[];
+	struct srv_toaster *toasters;
 };
 
 /**
@@ -174,7 +172,7 @@ struct toaster_srv {
  * @idle_ms: a connection silent that long is dead (0: no limit), from
  *	the keepalive the client promised in its HELLO
  * @last_rx: jiffies of the last frame received, WRITE_ONCE
- * @rx_data: the payload being received, kvmalloc()ed for it
+ * @rx_data: the payload being received, a rio_buf allocated for it
  *	(srv_rx_buf()); handed to the request it belongs to, freed with the
  *	connection if it never arrived whole
  */
@@ -220,26 +218,16 @@ int srv_ping(struct srv_conn *sc, const struct rio_msg *msg,
 void srv_drop_queue(struct srv_toaster *t);
 void srv_toast_work(struct work_struct *work);
 
-/* A kvmalloc()ed copy of a payload (kvmemdup() is not in 6.1), or NULL. */
-static inline void *srv_memdup(const void *src, size_t len)
-{
-	void *p = kvmalloc(len, GFP_KERNEL);
-
-	if (p)
-		memcpy(p, src, len);
-	return p;
-}
-
 /* session.c */
 void srv_session_init(struct srv_toaster *t);
 bool srv_session_live(const struct srv_toaster *t);
 bool srv_session_match(const struct srv_toaster *t, const u8 *id);
-void srv_session_new(struct srv_toaster *t, u32 resume_ms, const u8 *id);
+int srv_session_new(struct srv_toaster *t, u32 resume_ms, const u8 *id);
 void srv_session_end(struct srv_toaster *t);
 void srv_session_detach(struct srv_toaster *t);
 void srv_session_resume(struct srv_toaster *t);
 void srv_session_keep(struct srv_toaster *t, const struct rio_msg *msg,
-		      const void *payload);
+		      void *payload);
 int srv_session_replay(struct srv_toaster *t, const struct rio_msg *msg);
 void srv_session_stop(struct srv_toaster *t);
 

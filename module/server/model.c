@@ -82,20 +82,44 @@ static void toaster_empty(struct toaster_model *m)
  * @m: model to initialize
  * @toast_ms: toasting time per darkness level, 0 for a plain pipe
  *
- * Return: 0 or -ENOMEM.
+ * The slot gets its memory from toaster_model_alloc(), when a client first
+ * takes the toaster: a toaster nobody uses costs no buffer.
  */
-int toaster_model_init(struct toaster_model *m, unsigned int toast_ms)
+void toaster_model_init(struct toaster_model *m, unsigned int toast_ms)
 {
 	memset(m, 0, sizeof(*m));
-	m->buf = kvmalloc(TOASTER_CAPACITY_DEFAULT, GFP_KERNEL);
-	if (!m->buf)
-		return -ENOMEM;
 	m->capacity = TOASTER_CAPACITY_DEFAULT;
 	m->darkness = TOASTER_DARKNESS_DEFAULT;
 	m->toast_ms = toast_ms;
-	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_model_init);
+
+/**
+ * toaster_model_alloc() - give the slot its memory
+ * @m: model, from toaster_model_init()
+ *
+ * Before anything is written to the slot or its capacity changed; nothing
+ * to do once it has its memory (which it keeps until toaster_model_free()).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int toaster_model_alloc(struct toaster_model *m)
+{
+	if (m->buf)
+		return 0;
+	m->batches = kcalloc(TOASTER_MAX_BATCHES, sizeof(*m->batches),
+			     GFP_KERNEL);
+	if (!m->batches)
+		return -ENOMEM;
+	m->buf = kvmalloc(m->capacity, GFP_KERNEL);
+	if (!m->buf) {
+		kfree(m->batches);
+		m->batches = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_model_alloc);
 
 /**
  * toaster_model_free() - free the slot
@@ -105,6 +129,8 @@ void toaster_model_free(struct toaster_model *m)
 {
 	kvfree(m->buf);
 	m->buf = NULL;
+	kfree(m->batches);
+	m->batches = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_model_free);
 

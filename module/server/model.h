@@ -27,16 +27,17 @@ struct toaster_batch {
 
 /**
  * struct toaster_model - state of one toaster
- * @buf: ring of @capacity bytes
+ * @buf: ring of @capacity bytes; NULL until toaster_model_alloc()
  * @capacity: slot size
  * @head: index in @buf of the oldest byte
  * @len: bytes in the slot
  * @darkness: 1..10
  * @flags: TOASTER_FLAG_*
  * @toast_ms: toasting time per darkness level
- * @batches: ring of write batches, oldest first; their lengths add up to
- *	@len. When it is full a new write joins the newest batch, whose bytes
- *	then become ready with the new write (later, never earlier).
+ * @batches: ring of TOASTER_MAX_BATCHES write batches, oldest first
+ *	(NULL until toaster_model_alloc()); their lengths add up to @len.
+ *	When it is full a new write joins the newest batch, whose bytes then
+ *	become ready with the new write (later, never earlier).
  * @b_head: index of the oldest batch
  * @b_count: batches in use
  * @counters: what TOASTER_IOC_COUNTERS reports
@@ -49,13 +50,14 @@ struct toaster_model {
 	u32 darkness;
 	u32 flags;
 	unsigned int toast_ms;
-	struct toaster_batch batches[TOASTER_MAX_BATCHES];
+	struct toaster_batch *batches;
 	unsigned int b_head;
 	unsigned int b_count;
 	struct toaster_counters counters;
 };
 
-int toaster_model_init(struct toaster_model *m, unsigned int toast_ms);
+void toaster_model_init(struct toaster_model *m, unsigned int toast_ms);
+int toaster_model_alloc(struct toaster_model *m);
 void toaster_model_free(struct toaster_model *m);
 u32 toaster_model_write(struct toaster_model *m, const u8 *data, u32 n,
 			u64 now_ms);

@@ -105,7 +105,8 @@ static int srv_hello_session(struct srv_conn *sc, const struct rio_msg *req,
 
 /*
  * What the HELLO answer grants: the capabilities we know, a session if
- * both sides want one, the keepalive the client promised.
+ * both sides want one (and its table could be allocated), the keepalive
+ * the client promised.
  */
 static void srv_hello_grant(struct srv_conn *sc, const struct rio_msg *req,
 			    struct rio_hello_info *info)
@@ -117,9 +118,8 @@ static void srv_hello_grant(struct srv_conn *sc, const struct rio_msg *req,
 	sc->caps = info->caps & RIO_CAP_MASK;
 	if (req->flags & RIO_F_RESUME)
 		srv_session_resume(t);
-	else if ((sc->caps & RIO_CAP_SESSION) && resume_ms)
-		srv_session_new(t, resume_ms, info->session);
-	else
+	else if (!(sc->caps & RIO_CAP_SESSION) || !resume_ms ||
+		 srv_session_new(t, resume_ms, info->session))
 		sc->caps &= ~RIO_CAP_SESSION;
 
 	info->caps = sc->caps;
@@ -171,11 +171,17 @@ static int srv_hello(struct srv_conn *sc, const struct rio_msg *req,
 	    (srv_session_live(t) && !(req->flags & RIO_F_RESUME)))
 		return srv_refuse(sc, req, RIO_S_BUSY, "toaster busy");
 
-	/* Only now is the connection worth a full-size receive buffer. */
+	/*
+	 * Only now is the connection worth a full-size receive buffer, and
+	 * the toaster its slot (kept from then on).
+	 */
 	ret = rio_conn_set_rx_max(sc->rc, RIO_MAX_PAYLOAD);
 	if (ret)
 		return ret;
-	hello = kvmalloc(sizeof(*hello), GFP_KERNEL);
+	ret = toaster_model_alloc(&t->model);
+	if (ret)
+		return ret;
+	hello = rio_buf_alloc(sizeof(*hello));
 	if (!hello)
 		return -ENOMEM;
 	sc->hello_done = true;
@@ -204,7 +210,7 @@ static int srv_request(struct srv_conn *sc, const struct rio_msg *msg,
 	int ret = srv_session_replay(sc->t, msg);
 
 	if (ret) {
-		kvfree(owned);
+		rio_buf_put(owned);
 		return min(ret, 0);	/* answered again, or -EPROTO */
 	}
 	if (msg->opcode == RIO_OP_PING)
@@ -246,7 +252,7 @@ static int srv_frame(struct rio_conn *rc, const struct rio_msg *msg,
 		owned = NULL;
 	}
 	mutex_unlock(&t->lock);
-	kvfree(owned);
+	rio_buf_put(owned);
 	return ret;
 }
 
@@ -264,7 +270,7 @@ static void *srv_rx_buf(struct rio_conn *rc, const struct rio_msg *msg)
 		return NULL;
 	if (WARN_ON_ONCE(sc->rx_data))	/* frame() took or freed it */
 		return ERR_PTR(-EPROTO);
-	sc->rx_data = kvmalloc(msg->length, GFP_KERNEL);
+	sc->rx_data = rio_buf_alloc(msg->length);
 	return sc->rx_data ?: ERR_PTR(-ENOMEM);
 }
 
@@ -302,7 +308,7 @@ static void srv_close_work(struct work_struct *work)
 	pr_debug("toaster%u: peer %s gone (%d)\n", t->serial, sc->rc->peer,
 		 sc->rc->err);
 	rio_conn_close(sc->rc);
-	kvfree(sc->rx_data);	/* a payload that never arrived whole */
+	rio_buf_put(sc->rx_data);	/* a payload that never arrived whole */
 	kfree(sc);
 }
 

@@ -52,7 +52,7 @@ u32 srv_room(struct srv_toaster *t)
 
 static void srv_req_free(struct srv_req *req)
 {
-	kvfree(req->data);
+	rio_buf_put(req->data);
 	kfree(req);
 }
 
@@ -86,7 +86,7 @@ static void srv_notify(struct srv_toaster *t, u64 now, bool more)
 }
 
 /*
- * Answer the request and free it. @payload (kvmalloc'd, @len bytes) goes
+ * Answer the request and free it. @payload (a rio_buf, @len bytes) goes
  * with a successful response and is freed otherwise.
  */
 static void srv_complete(struct srv_toaster *t, struct srv_req *req,
@@ -109,7 +109,7 @@ static void srv_complete(struct srv_toaster *t, struct srv_req *req,
 		msg.arg = arg;
 		msg.length = len;
 	} else {
-		kvfree(payload);
+		rio_buf_put(payload);
 		payload = NULL;
 	}
 	srv_notify(t, now, true);
@@ -132,7 +132,7 @@ static void srv_ioctl_status(struct srv_toaster *t, struct srv_req *req,
 	struct toaster_status st;
 	void *wire;
 
-	wire = kvmalloc(sizeof(st), GFP_KERNEL);
+	wire = rio_buf_alloc(sizeof(st));
 	if (!wire) {
 		srv_fail(t, req, -ENOMEM, now);
 		return;
@@ -149,7 +149,7 @@ static void srv_ioctl_counters(struct srv_toaster *t, struct srv_req *req,
 	const struct toaster_counters *c = &t->model.counters;
 	void *wire;
 
-	wire = kvmalloc(sizeof(*c), GFP_KERNEL);
+	wire = rio_buf_alloc(sizeof(*c));
 	if (!wire) {
 		srv_fail(t, req, -ENOMEM, now);
 		return;
@@ -259,7 +259,7 @@ static bool srv_read(struct srv_toaster *t, struct srv_req *req, u64 now)
 		return true;
 	}
 	if (n) {
-		buf = kvmalloc(n, GFP_KERNEL);
+		buf = rio_buf_alloc(n);
 		if (!buf) {
 			srv_fail(t, req, -ENOMEM, now);
 			return true;
@@ -402,7 +402,7 @@ static int srv_req_data(struct srv_req *req, const void *payload, void *owned)
 	if (owned) {
 		req->data = owned;
 	} else if (req->msg.length) {
-		req->data = srv_memdup(payload, req->msg.length);
+		req->data = rio_buf_dup(payload, req->msg.length);
 		if (!req->data)
 			return -ENOMEM;
 	}
@@ -414,7 +414,7 @@ static int srv_req_data(struct srv_req *req, const void *payload, void *owned)
  * @sc: the owner's connection
  * @msg: the request
  * @payload: its @msg->length bytes, copied unless they are @owned
- * @owned: @payload itself when the request may keep it (a kvmalloc()ed
+ * @owned: @payload itself when the request may keep it (a rio_buf
  *	buffer it was received into, srv_rx_buf()), else NULL; consumed in
  *	every case
  *
@@ -441,7 +441,7 @@ int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
 
 	req = kzalloc(sizeof(*req), GFP_KERNEL);
 	if (!req) {
-		kvfree(owned);
+		rio_buf_put(owned);
 		return -ENOMEM;
 	}
 	req->msg = *msg;
@@ -455,7 +455,7 @@ int srv_enqueue(struct srv_conn *sc, const struct rio_msg *msg,
 	return 0;
 
 err:
-	kvfree(owned);
+	rio_buf_put(owned);
 	return -EPROTO;
 }
 
@@ -487,11 +487,11 @@ int srv_ping(struct srv_conn *sc, const struct rio_msg *msg,
 	void *data = owned;
 
 	if (srv_queued(sc, msg->tag) < 0) {
-		kvfree(owned);
+		rio_buf_put(owned);
 		return -EPROTO;
 	}
 	if (!data && msg->length) {
-		data = srv_memdup(payload, msg->length);
+		data = rio_buf_dup(payload, msg->length);
 		if (!data)
 			return -ENOMEM;
 	}

@@ -61,6 +61,7 @@ void toaster_srv_stop(struct toaster_srv *srv)
 		mutex_destroy(&t->lock);
 	}
 	destroy_workqueue(srv->wq);
+	kvfree(srv->toasters);
 	kfree(srv);
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_srv_stop);
@@ -80,9 +81,15 @@ struct toaster_srv *toaster_srv_start(const struct toaster_srv_config *cfg)
 	if (!cfg->count || cfg->count > RIO_MAX_SERIAL)
 		return ERR_PTR(-EINVAL);
 
-	srv = kzalloc(struct_size(srv, toasters, cfg->count), GFP_KERNEL);
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
 	if (!srv)
 		return ERR_PTR(-ENOMEM);
+	/* Apart from the header: 64 toasters then take 32 KiB, not 64. */
+	srv->toasters = kvcalloc(cfg->count, sizeof(*srv->toasters), GFP_KERNEL);
+	if (!srv->toasters) {
+		kfree(srv);
+		return ERR_PTR(-ENOMEM);
+	}
 	srv->cfg = *cfg;
 	/*
 	 * Unbound: a connection's requests are run beside its client, on
@@ -91,6 +98,7 @@ struct toaster_srv *toaster_srv_start(const struct toaster_srv_config *cfg)
 	 */
 	srv->wq = alloc_workqueue("toaster_srv", WQ_UNBOUND, 0);
 	if (!srv->wq) {
+		kvfree(srv->toasters);
 		kfree(srv);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -106,12 +114,7 @@ struct toaster_srv *toaster_srv_start(const struct toaster_srv_config *cfg)
 		INIT_WORK(&t->accept_work, srv_accept_work);
 		INIT_DELAYED_WORK(&t->toast_work, srv_toast_work);
 		srv_session_init(t);
-	}
-	for (i = 0; i < cfg->count; i++) {
-		ret = toaster_model_init(&srv->toasters[i].model,
-					 cfg->toast_ms);
-		if (ret)
-			goto err;
+		toaster_model_init(&t->model, cfg->toast_ms);
 	}
 	for (i = 0; i < cfg->count; i++) {
 		ret = srv_listen(&srv->toasters[i]);

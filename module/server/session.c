@@ -28,6 +28,7 @@
 #include <crypto/algapi.h>
 #include <linux/mm.h>
 #include <linux/random.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "internal.h"
@@ -37,8 +38,10 @@ static void srv_session_drop_replies(struct srv_session *s)
 {
 	unsigned int i;
 
+	if (!s->replies)
+		return;
 	for (i = 0; i < SRV_MAX_INFLIGHT; i++) {
-		kvfree(s->replies[i].payload);
+		rio_buf_put(s->replies[i].payload);
 		memset(&s->replies[i], 0, sizeof(s->replies[i]));
 	}
 	s->next = 0;
@@ -79,17 +82,27 @@ bool srv_session_match(const struct srv_toaster *t, const u8 *id)
  *
  * A client that asks for an id knows it even if it never sees the HELLO
  * answer, so it can end or resume the session whatever happens to the
- * connection.
+ * connection. The table of kept answers is allocated for the toaster's
+ * first session and kept: toasters never used with one cost nothing.
+ *
+ * Return: 0, or -ENOMEM: then there is no session (the client is told).
  */
-void srv_session_new(struct srv_toaster *t, u32 resume_ms, const u8 *id)
+int srv_session_new(struct srv_toaster *t, u32 resume_ms, const u8 *id)
 {
 	struct srv_session *s = &t->sess;
 
+	if (!s->replies) {
+		s->replies = kcalloc(SRV_MAX_INFLIGHT, sizeof(*s->replies),
+				     GFP_KERNEL);
+		if (!s->replies)
+			return -ENOMEM;
+	}
 	memcpy(s->id, id, sizeof(s->id));
 	while (rio_session_none(s->id))
 		get_random_bytes(s->id, sizeof(s->id));
 	s->resume_ms = resume_ms;
 	srv_session_drop_replies(s);
+	return 0;
 }
 
 /**
@@ -158,15 +171,17 @@ static bool srv_session_keeps(const struct rio_msg *msg)
 }
 
 /**
- * srv_session_keep() - keep a copy of an answer about to be sent
+ * srv_session_keep() - keep an answer about to be sent
  * @t: toaster, lock held
  * @msg: the answer
- * @payload: its @msg->length bytes, or NULL
+ * @payload: its @msg->length bytes (a rio_buf), or NULL
  *
- * The oldest kept answer makes room. Without a session, nothing is kept.
+ * The oldest kept answer makes room. What is kept is a reference on the
+ * payload being sent, not a copy: a payload is never changed once sent.
+ * Without a session, nothing is kept.
  */
 void srv_session_keep(struct srv_toaster *t, const struct rio_msg *msg,
-		      const void *payload)
+		      void *payload)
 {
 	struct srv_session *s = &t->sess;
 	struct srv_reply *r;
@@ -175,15 +190,10 @@ void srv_session_keep(struct srv_toaster *t, const struct rio_msg *msg,
 		return;
 	r = &s->replies[s->next];
 	s->next = (s->next + 1) % SRV_MAX_INFLIGHT;
-	kvfree(r->payload);
-	r->payload = NULL;
+	rio_buf_put(r->payload);
 	r->msg = *msg;
 	r->msg.room = 0;	/* stale by the time it is replayed */
-	r->lost = false;
-	if (msg->length) {
-		r->payload = srv_memdup(payload, msg->length);
-		r->lost = !r->payload;
-	}
+	r->payload = msg->length ? rio_buf_get(payload) : NULL;
 }
 
 static struct srv_reply *srv_session_find(struct srv_toaster *t, u32 tag)
@@ -202,8 +212,9 @@ static struct srv_reply *srv_session_find(struct srv_toaster *t, u32 tag)
  * @msg: a request of the owner
  *
  * A client that resumed its session sends again what it has no answer
- * for. If the request ran, its kept answer goes out again (a copy: the
- * connection may die again before the client has it); room is 0 in it,
+ * for. If the request ran, its kept answer goes out again (the payload
+ * still kept too: the connection may die again before the client has
+ * it); room is 0 in it,
  * which only withholds write credit until the next fresh answer.
  *
  * Return: 1 if answered here; 0 if the request has not run (the caller
@@ -212,8 +223,6 @@ static struct srv_reply *srv_session_find(struct srv_toaster *t, u32 tag)
 int srv_session_replay(struct srv_toaster *t, const struct rio_msg *msg)
 {
 	struct srv_reply *r;
-	void *copy = NULL;
-	struct rio_msg a;
 
 	if (!srv_session_live(t) || !msg->tag)
 		return 0;
@@ -227,20 +236,9 @@ int srv_session_replay(struct srv_toaster *t, const struct rio_msg *msg)
 				    rio_op_str(msg->opcode));
 		return -EPROTO;
 	}
-	a = r->msg;
-	if (!r->lost && a.length) {
-		copy = srv_memdup(r->payload, a.length);
-		r->lost = !copy;
-	}
-	if (r->lost) {
-		a.status = RIO_S_IO;
-		a.length = 0;
-		a.arg = 0;
-		pr_warn_ratelimited("toaster%u: answer to tag %u could not be kept, replayed as IO\n",
-				    t->serial, msg->tag);
-	}
 	t->sess.replayed++;
-	rio_conn_send(t->owner->rc, &a, copy);
+	rio_conn_send(t->owner->rc, &r->msg,
+		      r->payload ? rio_buf_get(r->payload) : NULL);
 	return 1;
 }
 
@@ -262,5 +260,7 @@ void srv_session_stop(struct srv_toaster *t)
 	cancel_delayed_work_sync(&t->sess.expire_work);
 	mutex_lock(&t->lock);
 	srv_session_end(t);
+	kfree(t->sess.replies);
+	t->sess.replies = NULL;
 	mutex_unlock(&t->lock);
 }
