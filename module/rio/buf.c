@@ -10,6 +10,10 @@
  * (vmalloc: 17 pages, not 32), and a freed one waits in a small pool for
  * the next. The pool is drained once nobody took from it for a second:
  * an idle machine keeps nothing.
+ *
+ * A recycled buffer is not cleared: no user sends or reads a byte of a
+ * payload it has not written (or received) itself, so a previous payload
+ * never shows through.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
