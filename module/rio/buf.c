@@ -105,22 +105,16 @@ static bool rio_pool_give(struct rio_buf *b)
 /* Free what waited a whole second unused, or look again in a second. */
 static void rio_pool_drain_work(struct work_struct *work)
 {
-	struct rio_buf *old[RIO_BUF_POOL_MAX];
-	unsigned int i, n = 0;
+	bool used;
 
 	spin_lock_irq(&rio_pool_lock);
-	if (rio_pool_used) {
-		rio_pool_used = false;
-		if (rio_pool_len)
-			mod_delayed_work(system_wq, &rio_pool_drain, HZ);
-	} else {
-		n = rio_pool_len;
-		memcpy(old, rio_pool, n * sizeof(*old));
-		rio_pool_len = 0;
-	}
+	used = rio_pool_used;
+	rio_pool_used = false;
+	if (used && rio_pool_len)
+		mod_delayed_work(system_wq, &rio_pool_drain, HZ);
 	spin_unlock_irq(&rio_pool_lock);
-	for (i = 0; i < n; i++)
-		vfree(old[i]);
+	if (!used)
+		rio_buf_pool_flush();
 }
 
 /**
@@ -228,17 +222,34 @@ unsigned int rio_buf_pooled(void)
 EXPORT_SYMBOL_IF_KUNIT(rio_buf_pooled);
 
 /**
+ * rio_buf_pool_flush() - free every buffer waiting in the pool, now
+ *
+ * Process context.
+ */
+void rio_buf_pool_flush(void)
+{
+	struct rio_buf *old[RIO_BUF_POOL_MAX];
+	unsigned int i, n;
+
+	spin_lock_irq(&rio_pool_lock);
+	n = rio_pool_len;
+	memcpy(old, rio_pool, n * sizeof(*old));
+	rio_pool_len = 0;
+	rio_pool_used = false;
+	spin_unlock_irq(&rio_pool_lock);
+	for (i = 0; i < n; i++)
+		vfree(old[i]);
+}
+EXPORT_SYMBOL_IF_KUNIT(rio_buf_pool_flush);
+
+/**
  * rio_buf_exit() - free the pool at module unload
  *
  * Every payload has been put by then: the modules using them are gone.
  */
 void rio_buf_exit(void)
 {
-	unsigned int i;
-
 	cancel_delayed_work_sync(&rio_pool_drain);
 	flush_work(&rio_free_work);
-	for (i = 0; i < rio_pool_len; i++)
-		vfree(rio_pool[i]);
-	rio_pool_len = 0;
+	rio_buf_pool_flush();
 }

@@ -19,6 +19,7 @@ void *rio_buf_dup(const void *src, size_t len);
 void *rio_buf_get(void *data);
 void rio_buf_put(void *data);
 unsigned int rio_buf_pooled(void);
+void rio_buf_pool_flush(void);
 void rio_buf_exit(void);
 
 #endif /* _TOASTER_RIO_BUF_H */
