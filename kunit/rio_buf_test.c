@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: frame payloads (module/rio/buf.c, in toaster_rio.ko): reference
- * counting, recycling of large buffers through the pool, the pool's bound,
- * and its drain once unused.
+ * counting, recycling of buffers through the pool of their size, the
+ * pools' bound, and their drain once unused.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -82,10 +82,33 @@ static void rio_buf_recycle_test(struct kunit *test)
 	rio_buf_put(p);
 	KUNIT_EXPECT_EQ(test, rio_buf_pooled(), 1);
 
-	q = rio_buf_alloc(RIO_BUF_POOL_MIN + 1);
+	/* Any payload too big for the middle size takes the big one. */
+	q = rio_buf_alloc(RIO_BUF_MID);
 	KUNIT_EXPECT_PTR_EQ(test, q, p);
 	KUNIT_EXPECT_EQ(test, rio_buf_pooled(), 0);
 	rio_buf_put(q);
+}
+
+/* A middle-sized payload's buffer goes to the pool of its own size. */
+static void rio_buf_recycle_mid_test(struct kunit *test)
+{
+	u8 *p = rio_buf_alloc(4096), *q;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memset(p, 0xa5, 4096);
+	rio_buf_put(p);
+	KUNIT_EXPECT_EQ(test, rio_buf_pooled(), 1);
+
+	q = rio_buf_alloc(RIO_MAX_PAYLOAD);	/* not from that pool */
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_PTR_NE(test, q, p);
+	KUNIT_EXPECT_EQ(test, rio_buf_pooled(), 1);
+	rio_buf_put(q);
+
+	q = rio_buf_alloc(RIO_BUF_POOL_MIN);	/* just above the small size */
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	rio_buf_put(q);
+	KUNIT_EXPECT_EQ(test, rio_buf_pooled(), 2);
 }
 
 /* The pool keeps RIO_BUF_POOL_MAX; the rest are freed (kmemleak checks). */
@@ -123,6 +146,7 @@ static struct kunit_case rio_buf_cases[] = {
 	KUNIT_CASE(rio_buf_dup_test),
 	KUNIT_CASE(rio_buf_bad_len_test),
 	KUNIT_CASE(rio_buf_recycle_test),
+	KUNIT_CASE(rio_buf_recycle_mid_test),
 	KUNIT_CASE(rio_buf_pool_bound_test),
 	KUNIT_CASE(rio_buf_pool_drain_test),
 	{}

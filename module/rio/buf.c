@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Frame payloads: reference counted and, when large, recycled.
+ * Frame payloads: reference counted and, unless small, recycled.
  *
- * Why recycle: Debian's kernel zeroes every page it allocates
- * (init_on_alloc=1), and a 64 KiB payload plus a header was an order-5
- * (128 KiB) kmalloc. Profiled on a 256 KiB stream, clearing those pages
- * was 14% of all CPU time, more than any copy. So every payload that needs
- * more than RIO_BUF_POOL_MIN bytes takes a buffer of RIO_MAX_PAYLOAD bytes
- * (vmalloc: 17 pages, not 32), and a freed one waits in a small pool for
- * the next. The pool is drained once nobody took from it for a second:
- * an idle machine keeps nothing.
+ * Why recycle: Debian's kernel zeroes every page and slab object it
+ * allocates (init_on_alloc=1), and a 64 KiB payload plus a header was an
+ * order-5 (128 KiB) kmalloc, a 4 KiB one an 8 KiB one. Profiled on a
+ * 256 KiB stream, clearing those pages was 14% of all CPU time, more than
+ * any copy. So a payload whose buffer needs more than RIO_BUF_POOL_MIN
+ * bytes takes one of two sizes: RIO_BUF_MID bytes (kmalloc) or
+ * RIO_MAX_PAYLOAD (vmalloc: 17 pages, not 32). A freed one waits in the
+ * pool of its size for the next. The pools are drained once nobody took
+ * from them for a second: an idle machine keeps nothing.
  *
  * A recycled buffer is not cleared: no user sends or reads a byte of a
  * payload it has not written (or received) itself, so a previous payload
@@ -32,6 +33,13 @@
 #include "buf.h"
 #include "testing.h"
 
+enum rio_buf_class {
+	RIO_BUF_SMALL,		/* exact size, kmalloc, freed when put */
+	RIO_BUF_CLASS_MID,	/* RIO_BUF_MID bytes in all, kmalloc */
+	RIO_BUF_CLASS_MAX,	/* RIO_MAX_PAYLOAD of payload, vmalloc */
+	RIO_BUF_CLASSES
+};
+
 /*
  * A payload and its references. Aligned as kmalloc() memory is: callers
  * fill payloads with structs.
@@ -41,17 +49,30 @@ struct rio_buf {
 		refcount_t ref;
 		struct llist_node free;	/* once unreferenced, see rio_buf_put() */
 	};
-	bool pooled;		/* RIO_MAX_PAYLOAD bytes, goes back to the pool */
+	u8 class;		/* enum rio_buf_class */
 	u8 data[] __aligned(sizeof(u64));
 };
 
+/* The recycled buffers of one size. */
+struct rio_pool {
+	struct rio_buf *bufs[RIO_BUF_POOL_MAX];
+	unsigned int len;
+};
+
 static DEFINE_SPINLOCK(rio_pool_lock);
-static struct rio_buf *rio_pool[RIO_BUF_POOL_MAX];	/* under the lock */
-static unsigned int rio_pool_len;			/* under the lock */
+static struct rio_pool rio_pools[RIO_BUF_CLASSES];	/* under the lock */
 static bool rio_pool_used;				/* under the lock */
 
 static void rio_pool_drain_work(struct work_struct *work);
 static DECLARE_DELAYED_WORK(rio_pool_drain, rio_pool_drain_work);
+
+static void rio_buf_free(struct rio_buf *b)
+{
+	if (b->class == RIO_BUF_CLASS_MAX)
+		vfree(b);
+	else
+		kfree(b);
+}
 
 /*
  * Buffers the full pool could not take, freed from process context:
@@ -68,34 +89,37 @@ static void rio_free_work_fn(struct work_struct *work)
 	struct rio_buf *b, *tmp;
 
 	llist_for_each_entry_safe(b, tmp, list, free)
-		vfree(b);
+		rio_buf_free(b);
 }
 
-static struct rio_buf *rio_pool_take(void)
+static struct rio_buf *rio_pool_take(enum rio_buf_class class)
 {
+	struct rio_pool *pool = &rio_pools[class];
 	struct rio_buf *b = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(&rio_pool_lock, flags);
-	if (rio_pool_len) {
-		b = rio_pool[--rio_pool_len];
+	if (pool->len) {
+		b = pool->bufs[--pool->len];
 		rio_pool_used = true;
 	}
 	spin_unlock_irqrestore(&rio_pool_lock, flags);
 	return b;
 }
 
-/* Return: true if @b is in the pool now. Any context. */
+/* Return: true if @b is in its pool now. Any context. */
 static bool rio_pool_give(struct rio_buf *b)
 {
+	struct rio_pool *pool = &rio_pools[b->class];
 	unsigned long flags;
 	bool kept = false;
 
 	spin_lock_irqsave(&rio_pool_lock, flags);
-	if (rio_pool_len < RIO_BUF_POOL_MAX) {
-		if (!rio_pool_len)
+	if (pool->len < RIO_BUF_POOL_MAX) {
+		/* Re-armed by the work itself while the pools are in use. */
+		if (!delayed_work_pending(&rio_pool_drain))
 			mod_delayed_work(system_wq, &rio_pool_drain, HZ);
-		rio_pool[rio_pool_len++] = b;
+		pool->bufs[pool->len++] = b;
 		kept = true;
 	}
 	spin_unlock_irqrestore(&rio_pool_lock, flags);
@@ -110,11 +134,32 @@ static void rio_pool_drain_work(struct work_struct *work)
 	spin_lock_irq(&rio_pool_lock);
 	used = rio_pool_used;
 	rio_pool_used = false;
-	if (used && rio_pool_len)
+	if (used)
 		mod_delayed_work(system_wq, &rio_pool_drain, HZ);
 	spin_unlock_irq(&rio_pool_lock);
 	if (!used)
 		rio_buf_pool_flush();
+}
+
+static struct rio_buf *rio_buf_new(enum rio_buf_class class, size_t len)
+{
+	struct rio_buf *b;
+
+	switch (class) {
+	case RIO_BUF_SMALL:
+		b = kmalloc(struct_size(b, data, len), GFP_KERNEL);
+		break;
+	case RIO_BUF_CLASS_MID:
+		b = rio_pool_take(class) ?: kmalloc(RIO_BUF_MID, GFP_KERNEL);
+		break;
+	default:
+		b = rio_pool_take(class) ?:
+		    vmalloc(struct_size(b, data, RIO_MAX_PAYLOAD));
+		break;
+	}
+	if (b)
+		b->class = class;
+	return b;
 }
 
 /**
@@ -128,23 +173,22 @@ static void rio_pool_drain_work(struct work_struct *work)
  */
 void *rio_buf_alloc(size_t len)
 {
+	enum rio_buf_class class;
 	struct rio_buf *b;
+	size_t size;
 
 	if (len > RIO_MAX_PAYLOAD)
 		return NULL;
-	if (struct_size(b, data, len) <= RIO_BUF_POOL_MIN) {
-		b = kmalloc(struct_size(b, data, len), GFP_KERNEL);
-		if (!b)
-			return NULL;
-		b->pooled = false;
-	} else {
-		b = rio_pool_take();
-		if (!b)
-			b = vmalloc(struct_size(b, data, RIO_MAX_PAYLOAD));
-		if (!b)
-			return NULL;
-		b->pooled = true;
-	}
+	size = struct_size(b, data, len);
+	if (size <= RIO_BUF_POOL_MIN)
+		class = RIO_BUF_SMALL;
+	else if (size <= RIO_BUF_MID)
+		class = RIO_BUF_CLASS_MID;
+	else
+		class = RIO_BUF_CLASS_MAX;
+	b = rio_buf_new(class, len);
+	if (!b)
+		return NULL;
 	refcount_set(&b->ref, 1);
 	return b->data;
 }
@@ -198,7 +242,7 @@ void rio_buf_put(void *data)
 	b = container_of(data, struct rio_buf, data[0]);
 	if (!refcount_dec_and_test(&b->ref))
 		return;
-	if (!b->pooled)
+	if (b->class == RIO_BUF_SMALL)
 		kfree(b);
 	else if (!rio_pool_give(b) && llist_add(&b->free, &rio_free_list))
 		schedule_work(&rio_free_work);
@@ -206,44 +250,46 @@ void rio_buf_put(void *data)
 EXPORT_SYMBOL_NS_GPL(rio_buf_put, TOASTER_RIO);
 
 /**
- * rio_buf_pooled() - recycled buffers waiting in the pool
+ * rio_buf_pooled() - recycled buffers waiting in the pools
  *
- * Return: their number, at most RIO_BUF_POOL_MAX.
+ * Return: their number, at most RIO_BUF_POOL_MAX per size.
  */
 unsigned int rio_buf_pooled(void)
 {
-	unsigned int n;
+	unsigned int i, n = 0;
 
 	spin_lock_irq(&rio_pool_lock);
-	n = rio_pool_len;
+	for (i = 0; i < RIO_BUF_CLASSES; i++)
+		n += rio_pools[i].len;
 	spin_unlock_irq(&rio_pool_lock);
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(rio_buf_pooled);
 
 /**
- * rio_buf_pool_flush() - free every buffer waiting in the pool, now
+ * rio_buf_pool_flush() - free every buffer waiting in the pools, now
  *
  * Process context.
  */
 void rio_buf_pool_flush(void)
 {
-	struct rio_buf *old[RIO_BUF_POOL_MAX];
-	unsigned int i, n;
+	struct rio_pool old[RIO_BUF_CLASSES];
+	unsigned int i, j;
 
 	spin_lock_irq(&rio_pool_lock);
-	n = rio_pool_len;
-	memcpy(old, rio_pool, n * sizeof(*old));
-	rio_pool_len = 0;
+	memcpy(old, rio_pools, sizeof(old));
+	for (i = 0; i < RIO_BUF_CLASSES; i++)
+		rio_pools[i].len = 0;
 	rio_pool_used = false;
 	spin_unlock_irq(&rio_pool_lock);
-	for (i = 0; i < n; i++)
-		vfree(old[i]);
+	for (i = 0; i < RIO_BUF_CLASSES; i++)
+		for (j = 0; j < old[i].len; j++)
+			rio_buf_free(old[i].bufs[j]);
 }
 EXPORT_SYMBOL_IF_KUNIT(rio_buf_pool_flush);
 
 /**
- * rio_buf_exit() - free the pool at module unload
+ * rio_buf_exit() - free the pools at module unload
  *
  * Every payload has been put by then: the modules using them are gone.
  */

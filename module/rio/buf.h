@@ -9,9 +9,14 @@
 
 #include <linux/types.h>
 
-/* Payloads whose buffer is larger take a recycled one (buf.c). */
-#define RIO_BUF_POOL_MIN	(16 * 1024)
-/* Recycled buffers kept at most, by toaster_rio.ko as a whole. */
+/*
+ * Buffers (header included) up to RIO_BUF_POOL_MIN bytes are allocated to
+ * size and freed; larger ones take RIO_BUF_MID bytes or a whole
+ * RIO_MAX_PAYLOAD, recycled (buf.c).
+ */
+#define RIO_BUF_POOL_MIN	1024
+#define RIO_BUF_MID		(8 * 1024)
+/* Recycled buffers kept at most per size, by toaster_rio.ko as a whole. */
 #define RIO_BUF_POOL_MAX	16
 
 void *rio_buf_alloc(size_t len);
