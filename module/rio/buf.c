@@ -34,7 +34,7 @@
 #include "testing.h"
 
 enum rio_buf_class {
-	RIO_BUF_SMALL,		/* exact size, kmalloc, freed when put */
+	RIO_BUF_CLASS_SMALL,	/* exact size, kmalloc, freed when put */
 	RIO_BUF_CLASS_MID,	/* RIO_BUF_MID bytes in all, kmalloc */
 	RIO_BUF_CLASS_MAX,	/* RIO_MAX_PAYLOAD of payload, vmalloc */
 	RIO_BUF_CLASSES
@@ -66,14 +66,6 @@ static bool rio_pool_used;				/* under the lock */
 static void rio_pool_drain_work(struct work_struct *work);
 static DECLARE_DELAYED_WORK(rio_pool_drain, rio_pool_drain_work);
 
-static void rio_buf_free(struct rio_buf *b)
-{
-	if (b->class == RIO_BUF_CLASS_MAX)
-		vfree(b);
-	else
-		kfree(b);
-}
-
 /*
  * Buffers the full pool could not take, freed from process context:
  * vfree() may sleep unless in interrupt context, and a put can come under
@@ -89,7 +81,7 @@ static void rio_free_work_fn(struct work_struct *work)
 	struct rio_buf *b, *tmp;
 
 	llist_for_each_entry_safe(b, tmp, list, free)
-		rio_buf_free(b);
+		kvfree(b);
 }
 
 static struct rio_buf *rio_pool_take(enum rio_buf_class class)
@@ -141,13 +133,14 @@ static void rio_pool_drain_work(struct work_struct *work)
 		rio_buf_pool_flush();
 }
 
-static struct rio_buf *rio_buf_new(enum rio_buf_class class, size_t len)
+/* A buffer of @class; @size (header included) for RIO_BUF_CLASS_SMALL. */
+static struct rio_buf *rio_buf_new(enum rio_buf_class class, size_t size)
 {
 	struct rio_buf *b;
 
 	switch (class) {
-	case RIO_BUF_SMALL:
-		b = kmalloc(struct_size(b, data, len), GFP_KERNEL);
+	case RIO_BUF_CLASS_SMALL:
+		b = kmalloc(size, GFP_KERNEL);
 		break;
 	case RIO_BUF_CLASS_MID:
 		b = rio_pool_take(class) ?: kmalloc(RIO_BUF_MID, GFP_KERNEL);
@@ -181,12 +174,12 @@ void *rio_buf_alloc(size_t len)
 		return NULL;
 	size = struct_size(b, data, len);
 	if (size <= RIO_BUF_POOL_MIN)
-		class = RIO_BUF_SMALL;
+		class = RIO_BUF_CLASS_SMALL;
 	else if (size <= RIO_BUF_MID)
 		class = RIO_BUF_CLASS_MID;
 	else
 		class = RIO_BUF_CLASS_MAX;
-	b = rio_buf_new(class, len);
+	b = rio_buf_new(class, size);
 	if (!b)
 		return NULL;
 	refcount_set(&b->ref, 1);
@@ -242,7 +235,7 @@ void rio_buf_put(void *data)
 	b = container_of(data, struct rio_buf, data[0]);
 	if (!refcount_dec_and_test(&b->ref))
 		return;
-	if (b->class == RIO_BUF_SMALL)
+	if (b->class == RIO_BUF_CLASS_SMALL)
 		kfree(b);
 	else if (!rio_pool_give(b) && llist_add(&b->free, &rio_free_list))
 		schedule_work(&rio_free_work);
@@ -284,7 +277,7 @@ void rio_buf_pool_flush(void)
 	spin_unlock_irq(&rio_pool_lock);
 	for (i = 0; i < RIO_BUF_CLASSES; i++)
 		for (j = 0; j < old[i].len; j++)
-			rio_buf_free(old[i].bufs[j]);
+			kvfree(old[i].bufs[j]);
 }
 EXPORT_SYMBOL_IF_KUNIT(rio_buf_pool_flush);
 
