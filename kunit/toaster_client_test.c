@@ -30,6 +30,8 @@
  * @dead: toaster_link_dead() was called
  * @abort_err: the error it was called with
  * @autoreply: answer every request from inside send(), with @reply_*
+ * @autoreply_max: if set, answer only that many requests
+ * @sig_at: if set, signal the sender (SIGUSR1) when frame @sig_at is sent
  * @reply_status: status of the automatic answer
  * @reply_arg: its arg
  * @reply_len: its payload length
@@ -47,6 +49,8 @@ struct fake_xport {
 	bool dead;
 	int abort_err;
 	bool autoreply;
+	unsigned int autoreply_max;
+	unsigned int sig_at;
 	u32 reply_status;
 	u32 reply_arg;
 	u32 reply_len;
@@ -75,6 +79,26 @@ static void fake_abort(struct toaster_link *link, int err)
 	toaster_link_dead(link, err);
 }
 
+/* Answer @msg with the @reply_* of the fake, as the server would. */
+static void fake_reply(struct toaster_link *link, const struct rio_msg *msg)
+{
+	struct fake_xport *fx = link->xpriv;
+	struct rio_msg r = {
+		.opcode = msg->opcode,
+		.flags = RIO_F_RESPONSE,
+		.tag = msg->tag,
+		.status = fx->reply_status,
+		.ioctl = msg->ioctl,
+		.arg = fx->reply_arg,
+		.length = fx->reply_len,
+		.room = fx->reply_room,
+	};
+
+	fx->reply_ret = toaster_link_frame(link, &r, fx->reply_payload);
+	if (fx->reply_ret < 0)
+		fake_abort(link, fx->reply_ret);
+}
+
 static int fake_send(struct toaster_link *link, const struct rio_msg *msg,
 		     void *payload)
 {
@@ -91,23 +115,14 @@ static int fake_send(struct toaster_link *link, const struct rio_msg *msg,
 		fx->sent[fx->nsent] = *msg;
 	fx->nsent++;
 	complete(&fx->sent_done);
+	if (fx->sig_at && fx->nsent == fx->sig_at)
+		send_sig(SIGUSR1, current, 1);
 
-	if (fx->autoreply && msg->tag) {
-		struct rio_msg r = {
-			.opcode = msg->opcode,
-			.flags = RIO_F_RESPONSE,
-			.tag = msg->tag,
-			.status = fx->reply_status,
-			.ioctl = msg->ioctl,
-			.arg = fx->reply_arg,
-			.length = fx->reply_len,
-			.room = fx->reply_room,
-		};
-
-		fx->reply_ret = toaster_link_frame(link, &r, fx->reply_payload);
-		if (fx->reply_ret < 0)
-			fake_abort(link, fx->reply_ret);
-	}
+	if (!fx->autoreply || !msg->tag)
+		return 0;
+	if (fx->autoreply_max && !--fx->autoreply_max)
+		fx->autoreply = false;	/* this answer is the last */
+	fake_reply(link, msg);
 	return 0;
 }
 
@@ -185,16 +200,21 @@ static unsigned int tc_poll(struct toaster_link *link)
 	return TC_MASK(toaster_link_poll_mask(link));
 }
 
-/* A page of user memory, for the paths that copy to and from userspace. */
-static unsigned long tc_user_buf(struct kunit *test)
+/* User memory, for the paths that copy to and from userspace. */
+static unsigned long tc_user_buf_len(struct kunit *test, size_t len)
 {
 	unsigned long ubuf;
 
-	ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+	ubuf = kunit_vm_mmap(test, NULL, 0, len, PROT_READ | PROT_WRITE,
 			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	if (!ubuf)
 		kunit_skip(test, "no user memory (kunit_vm_mmap)");
 	return ubuf;
+}
+
+static unsigned long tc_user_buf(struct kunit *test)
+{
+	return tc_user_buf_len(test, PAGE_SIZE);
 }
 
 /* A response to the request @req, as the server would send it. */
@@ -220,13 +240,21 @@ static void tc_ping(struct toaster_req *req)
 	req->msg.opcode = RIO_OP_PING;
 }
 
-static void tc_read(struct toaster_link *link, struct toaster_req *req,
-		    u32 arg)
+static void tc_buf_put(void *buf)
+{
+	rio_buf_put(buf);
+}
+
+/* A READ of @arg bytes, with a buffer of its own as read() gives it. */
+static void tc_read(struct kunit *test, struct toaster_req *req, u32 arg)
 {
 	memset(req, 0, sizeof(*req));
 	req->msg.opcode = RIO_OP_READ;
 	req->msg.arg = arg;
-	req->resp_buf = link->rbuf;
+	req->resp_buf = rio_buf_alloc(arg);
+	KUNIT_ASSERT_NOT_NULL(test, req->resp_buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, tc_buf_put,
+							req->resp_buf), 0);
 	req->resp_max = arg;
 }
 
@@ -357,10 +385,10 @@ static void tc_cancel_read_stash(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, toaster_link_frame(link, &r, NULL), 0);
 
-	tc_read(link, &req, 8);
+	tc_read(test, &req, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
 	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &req));
-	KUNIT_EXPECT_TRUE(test, link->read_cancelled);
+	KUNIT_EXPECT_TRUE(test, link->reads_cancelled);
 	/* A read would have to wait for the cancelled READ: not readable. */
 	KUNIT_EXPECT_FALSE(test, tc_poll(link) & TC_MASK(EPOLLIN));
 
@@ -368,7 +396,7 @@ static void tc_cancel_read_stash(struct kunit *test)
 	r = tc_resp(&req, RIO_S_OK, 0, 5);
 	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, "toast"), 0);
 	KUNIT_EXPECT_FALSE(test, req.done);
-	KUNIT_EXPECT_FALSE(test, link->read_cancelled);
+	KUNIT_EXPECT_FALSE(test, link->reads_cancelled);
 	KUNIT_EXPECT_EQ(test, link->stash_len, 5U);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.bytes_in), 5);
 	KUNIT_EXPECT_TRUE(test, tc_poll(link) & TC_MASK(EPOLLIN));
@@ -407,7 +435,7 @@ static void tc_cancel_read_blocks_next_read(struct kunit *test)
 	unsigned int nsent;
 	struct rio_msg r;
 
-	tc_read(link, &req, 8);
+	tc_read(test, &req, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
 	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &req));
 	nsent = ctx->fx.nsent;
@@ -493,7 +521,7 @@ static void tc_read_too_long(struct kunit *test)
 	struct toaster_req req;
 	struct rio_msg r;
 
-	tc_read(ctx->link, &req, 4);
+	tc_read(test, &req, 4);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &req), 0);
 	r = tc_resp(&req, RIO_S_OK, 0, 8);
 	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, "12345678"),
@@ -505,7 +533,7 @@ static void tc_read_too_long(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, "1234"), 0);
 	KUNIT_EXPECT_TRUE(test, req.done);
 	KUNIT_EXPECT_EQ(test, req.resp_len, 4U);
-	KUNIT_EXPECT_EQ(test, memcmp(ctx->link->rbuf, "1234", 4), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(req.resp_buf, "1234", 4), 0);
 }
 
 static void tc_bad_write_ioctl_answers(struct kunit *test)
@@ -593,7 +621,7 @@ static void tc_disconnect(struct kunit *test)
 	struct toaster_req cancelled, req;
 	struct tc_thread t = {};
 
-	tc_read(ctx->link, &cancelled, 8);
+	tc_read(test, &cancelled, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(ctx->link, &cancelled), 0);
 	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(ctx->link, &cancelled));
 	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
@@ -609,7 +637,7 @@ static void tc_disconnect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tc_poll(ctx->link),
 			TC_MASK(EPOLLHUP | EPOLLERR));
 	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->dev.state), TOASTER_DEAD);
-	KUNIT_EXPECT_FALSE(test, ctx->link->read_cancelled);
+	KUNIT_EXPECT_FALSE(test, ctx->link->reads_cancelled);
 
 	/* Then everything fails with ENOTCONN. */
 	tc_ping(&req);
@@ -664,7 +692,7 @@ static void tc_signal_cancels(struct kunit *test)
 	struct tc_thread t = {};
 	struct rio_msg r;
 
-	tc_read(ctx->link, &t.req, 16);
+	tc_read(test, &t.req, 16);
 	tc_thread_start(test, &t, ctx->link, false);
 	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
 	send_sig(SIGUSR1, t.task, 1);
@@ -676,7 +704,7 @@ static void tc_signal_cancels(struct kunit *test)
 	/* The late CANCELED answer is dropped quietly. */
 	r = tc_resp(&t.req, RIO_S_CANCELED, 0, 0);
 	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, NULL), 0);
-	KUNIT_EXPECT_FALSE(test, ctx->link->read_cancelled);
+	KUNIT_EXPECT_FALSE(test, ctx->link->reads_cancelled);
 	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
 }
 
@@ -994,7 +1022,7 @@ static void tc_write_behind_wakes_no_reader(struct kunit *test)
 	link->credit = true;
 	link->room = 100;
 	KUNIT_ASSERT_EQ(test, toaster_link_write(link, ubuf, 10, false), 10);
-	tc_read(link, &req, 10);
+	tc_read(test, &req, 10);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
 
 	init_waitqueue_func_entry(&reader.wait, tc_waker_fn);
@@ -1059,22 +1087,25 @@ static void tc_write_behind_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->fx.abort_err, -ETIMEDOUT);
 }
 
-/* Toast is received straight into rbuf, and only the toast of a READ. */
+/*
+ * Toast is received straight into the READ's own buffer, and only the
+ * toast of a READ; the buffer outlives a caller that gives up meanwhile.
+ */
 static void tc_rx_buf(struct kunit *test)
 {
 	struct tc_ctx *ctx = test->priv;
 	struct toaster_link *link = ctx->link;
 	struct toaster_req req, ping;
 	struct rio_msg r;
+	void *buf;
 
-	tc_read(link, &req, 100);
+	tc_read(test, &req, 100);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
 	tc_ping(&ping);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &ping), 0);
 
 	r = tc_resp(&req, RIO_S_OK, 0, 100);
-	KUNIT_EXPECT_PTR_EQ(test, toaster_link_rx_buf(link, &r),
-			    (void *)link->rbuf);
+	KUNIT_EXPECT_PTR_EQ(test, toaster_link_rx_buf(link, &r), req.resp_buf);
 	r.length = 101;			/* more than asked: not there */
 	KUNIT_EXPECT_NULL(test, toaster_link_rx_buf(link, &r));
 	r = tc_resp(&ping, RIO_S_OK, 0, 0);
@@ -1083,15 +1114,244 @@ static void tc_rx_buf(struct kunit *test)
 	r.length = 10;
 	KUNIT_EXPECT_NULL(test, toaster_link_rx_buf(link, &r));
 
-	/* Cancelled, its toast still goes there: it is the stash. */
+	/*
+	 * Cancelled, its toast still goes there: it is the stash, also once
+	 * the caller has let its buffer go.
+	 */
 	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &req));
 	r = tc_resp(&req, RIO_S_OK, 0, 3);
-	KUNIT_EXPECT_PTR_EQ(test, toaster_link_rx_buf(link, &r),
-			    (void *)link->rbuf);
-	memcpy(link->rbuf, "abc", 3);
-	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, link->rbuf), 0);
+	buf = toaster_link_rx_buf(link, &r);
+	KUNIT_EXPECT_PTR_EQ(test, buf, req.resp_buf);
+	KUNIT_EXPECT_PTR_EQ(test, link->rx_hold, buf);
+	memcpy(buf, "abc", 3);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, buf), 0);
+	KUNIT_EXPECT_NULL(test, link->rx_hold);
 	KUNIT_EXPECT_EQ(test, link->stash_len, 3U);
-	KUNIT_EXPECT_MEMEQ(test, link->rbuf, "abc", 3);
+	KUNIT_EXPECT_EQ(test, link->stash_n, 1U);
+	KUNIT_EXPECT_PTR_EQ(test, link->stash[link->stash_head].buf, buf);
+	KUNIT_EXPECT_MEMEQ(test, buf, "abc", 3);
+
+	/*
+	 * A caller that gave up, then the connection dies inside the
+	 * payload: the receiver still writes into the buffer (KASAN would
+	 * see a buffer freed under it), until the next frame lets it go.
+	 */
+	memset(&req, 0, sizeof(req));
+	req.msg.opcode = RIO_OP_READ;
+	req.msg.arg = 100;
+	req.resp_max = 100;
+	req.resp_buf = rio_buf_alloc(100);
+	KUNIT_ASSERT_NOT_NULL(test, req.resp_buf);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
+	KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &req));
+	rio_buf_put(req.resp_buf);
+	r = tc_resp(&req, RIO_S_OK, 0, 100);
+	buf = toaster_link_rx_buf(link, &r);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fake_abort(link, -ECONNRESET);
+	memset(buf, 'x', 100);
+	KUNIT_EXPECT_PTR_EQ(test, link->rx_hold, buf);
+	/* Its tag died with the connection. */
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, buf), -EPROTO);
+	KUNIT_EXPECT_NULL(test, link->rx_hold);
+}
+
+/*
+ * A read() of more than one READ's worth keeps up to TOASTER_READ_DEPTH
+ * READs in flight, the later ones nonblocking, and returns their toast in
+ * the order they were sent.
+ */
+static void tc_read_pipelined(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	size_t size = 3 * RIO_MAX_PAYLOAD + 10;
+	char __user *ubuf = (char __user *)tc_user_buf_len(test, size);
+	char got[20] = {};
+	unsigned int i;
+
+	link->max_inflight = 16;
+	ctx->fx.autoreply = true;
+	ctx->fx.reply_len = 5;
+	memcpy(ctx->fx.reply_payload, "toast", 5);
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, size, false), 20);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 4U);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ(test, ctx->fx.sent[i].opcode, RIO_OP_READ);
+		KUNIT_EXPECT_EQ(test, ctx->fx.sent[i].flags,
+				i ? RIO_F_NONBLOCK : 0);
+		KUNIT_EXPECT_EQ(test, ctx->fx.sent[i].arg,
+				i < 3 ? RIO_MAX_PAYLOAD : 10);
+	}
+	KUNIT_EXPECT_EQ(test, copy_from_user(got, ubuf, 20), 0UL);
+	KUNIT_EXPECT_MEMEQ(test, got, "toasttoasttoasttoast", 20);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.bytes_in), 20);
+
+	/* No toast anywhere: EAGAIN, and it is not counted as an error. */
+	ctx->fx.reply_len = 0;
+	ctx->fx.reply_status = RIO_S_AGAIN;
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, size, true),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 8U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.errors), 0);
+
+	/* One READ's worth asked for: one READ. */
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, RIO_MAX_PAYLOAD,
+						true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 9U);
+	KUNIT_EXPECT_EQ(test, link->stash_len, 0U);
+}
+
+/*
+ * Requests behind the caller's own go only while the server's
+ * max_inflight and the tag table leave room for one more besides, and
+ * never reset the connection when they do not.
+ */
+static void tc_submit_more_room(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	struct toaster_req ping, *more;
+	unsigned int i;
+
+	more = kunit_kcalloc(test, TOASTER_MAX_TAGS, sizeof(*more), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, more);
+	link->max_inflight = 4;
+	tc_ping(&ping);
+	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &ping), 0);
+	for (i = 0; i < 2; i++) {
+		tc_ping(&more[i]);
+		KUNIT_EXPECT_EQ(test, toaster_link_submit_more(link, &more[i]),
+				0);
+	}
+	tc_ping(&more[2]);
+	KUNIT_EXPECT_EQ(test, toaster_link_submit_more(link, &more[2]),
+			-ENOBUFS);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 3U);
+	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
+
+	/* The tag table bounds it too, whatever the server says. */
+	link->max_inflight = 1000;
+	for (i = 3; i < TOASTER_MAX_TAGS; i++) {
+		tc_ping(&more[i]);
+		if (toaster_link_submit_more(link, &more[i]))
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, TOASTER_MAX_TAGS - 1U);
+	KUNIT_EXPECT_FALSE(test, ctx->fx.dead);
+
+	/* Not unless the link is up: they would wait for it. */
+	link = tc_new_link(test, ctx, 1000);
+	link->max_inflight = 16;
+	tc_ping(&ping);
+	KUNIT_EXPECT_EQ(test, toaster_link_submit_more(link, &ping), -ENOBUFS);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 0U);
+}
+
+/* An answer to the READ sent as frame @i of the fake. */
+static struct rio_msg tc_read_resp(struct tc_ctx *ctx, unsigned int i,
+				   u32 length)
+{
+	struct rio_msg r = {
+		.opcode = RIO_OP_READ,
+		.flags = RIO_F_RESPONSE,
+		.tag = ctx->fx.sent[i].tag,
+		.length = length,
+	};
+
+	return r;
+}
+
+/*
+ * A signal while READs are in flight: the toast that came is returned,
+ * the READs still out are cancelled, and their late toast is stashed in
+ * order, for the next read().
+ */
+static void tc_read_pipelined_signal(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	size_t size = 3 * RIO_MAX_PAYLOAD;
+	char __user *ubuf = (char __user *)tc_user_buf_len(test, size);
+	char got[8] = {};
+	struct rio_msg r;
+
+	allow_signal(SIGUSR1);
+	link->max_inflight = 16;
+	ctx->fx.autoreply = true;
+	ctx->fx.autoreply_max = 1;	/* the first READ only */
+	ctx->fx.reply_len = 3;
+	memcpy(ctx->fx.reply_payload, "abc", 3);
+	ctx->fx.sig_at = 2;		/* when the second is sent */
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, size, false), 3);
+	flush_signals(current);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 5U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[3].opcode, RIO_OP_CANCEL);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[3].arg, ctx->fx.sent[1].tag);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[4].opcode, RIO_OP_CANCEL);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[4].arg, ctx->fx.sent[2].tag);
+	KUNIT_EXPECT_EQ(test, link->reads_cancelled, 2U);
+
+	/* Until they are answered, no new READ: the order would break. */
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, 8, true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 5U);
+
+	r = tc_read_resp(ctx, 1, 3);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, "def"), 0);
+	r = tc_read_resp(ctx, 2, 2);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, "gh"), 0);
+	KUNIT_EXPECT_EQ(test, link->reads_cancelled, 0U);
+	KUNIT_EXPECT_EQ(test, link->stash_n, 2U);
+	KUNIT_EXPECT_TRUE(test, tc_poll(link) & TC_MASK(EPOLLIN));
+
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, 8, true), 5);
+	KUNIT_EXPECT_EQ(test, copy_from_user(got, ubuf, 5), 0UL);
+	KUNIT_EXPECT_MEMEQ(test, got, "defgh", 5);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 5U);
+	KUNIT_EXPECT_EQ(test, link->stash_n, 0U);
+}
+
+/*
+ * A copy to the user that faults halfway: what was copied is returned,
+ * the rest of that toast and the toast of the READs behind it is stashed,
+ * in order: no byte lost, none twice.
+ */
+static void tc_read_pipelined_fault(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	char __user *ubuf = (char __user *)tc_user_buf(test);
+	unsigned long edge = tc_user_buf_len(test, 2 * PAGE_SIZE);
+	char got[16] = {};
+
+	/* The page after the first is not mapped. */
+	KUNIT_ASSERT_EQ(test, vm_munmap(edge + PAGE_SIZE, PAGE_SIZE), 0);
+	link->max_inflight = 16;
+	ctx->fx.autoreply = true;
+	ctx->fx.reply_len = 5;
+	memcpy(ctx->fx.reply_payload, "toast", 5);
+	KUNIT_EXPECT_EQ(test,
+			toaster_link_read(link,
+					  (char __user *)edge + PAGE_SIZE - 2,
+					  3 * RIO_MAX_PAYLOAD, false), 2);
+	KUNIT_EXPECT_EQ(test, copy_from_user(got, (char __user *)edge +
+					     PAGE_SIZE - 2, 2), 0UL);
+	KUNIT_EXPECT_MEMEQ(test, got, "to", 2);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 3U);
+	KUNIT_EXPECT_EQ(test, link->stash_len, 13U);
+	KUNIT_EXPECT_EQ(test, link->stash_n, 3U);
+
+	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, 16, true), 13);
+	KUNIT_EXPECT_EQ(test, copy_from_user(got, ubuf, 13), 0UL);
+	KUNIT_EXPECT_MEMEQ(test, got, "asttoasttoast", 13);
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 3U);
+
+	/* Nothing can be copied: -EFAULT, and the toast is kept. */
+	KUNIT_EXPECT_EQ(test,
+			toaster_link_read(link,
+					  (char __user *)edge + PAGE_SIZE,
+					  8, false), -EFAULT);
+	KUNIT_EXPECT_EQ(test, link->stash_len, 5U);
 }
 
 /*
@@ -1178,7 +1438,7 @@ static void tc_nonblock_never_waits(struct kunit *test)
 	struct rio_msg r;
 
 	ubuf = tc_user_buf(test);
-	tc_read(ctx->link, &t.req, 8);
+	tc_read(test, &t.req, 8);
 	tc_thread_start(test, &t, ctx->link, false);
 	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
 
@@ -1293,7 +1553,7 @@ static void tc_pop_discards_stash(struct kunit *test)
 	for (i = 0; i < 2 * ARRAY_SIZE(nrs); i++) {
 		bool on_its_way = i & 1;
 
-		tc_read(link, &rd, 8);
+		tc_read(test, &rd, 8);
 		KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
 		KUNIT_EXPECT_TRUE(test, toaster_link_cancel(link, &rd));
 		r = tc_resp(&rd, RIO_S_OK, 0, 3);
@@ -1463,7 +1723,7 @@ static void tc_resume_resends(struct kunit *test)
 	struct toaster_req rd, ping, st;
 	struct rio_msg r;
 
-	tc_read(link, &rd, 8);
+	tc_read(test, &rd, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
 	tc_ping(&ping);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &ping), 0);
@@ -1498,8 +1758,8 @@ static void tc_resume_resends(struct kunit *test)
 
 	/* The answers complete the requests as if nothing had happened. */
 	r = tc_resp(&rd, RIO_S_OK, 0, 3);
-	memcpy(link->rbuf, "abc", 3);
-	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, link->rbuf), 0);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(link, &r, "abc"), 0);
+	KUNIT_EXPECT_MEMEQ(test, rd.resp_buf, "abc", 3);
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(rd.done));
 	KUNIT_EXPECT_EQ(test, rd.err, 0);
 	KUNIT_EXPECT_EQ(test, rd.resp_len, 3U);
@@ -1513,7 +1773,7 @@ static void tc_resume_refused(struct kunit *test)
 	struct toaster_link *link = tc_session(ctx);
 	struct toaster_req rd;
 
-	tc_read(link, &rd, 8);
+	tc_read(test, &rd, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
 	tc_resume_start(test, ctx);
 	KUNIT_EXPECT_EQ(test, tc_answer_resume(ctx, RIO_S_STALE, 0), -ESTALE);
@@ -1566,7 +1826,7 @@ static void tc_resume_deadline(struct kunit *test)
 	struct toaster_req rd;
 
 	ctx->fx.reconnect_err = -ECONNREFUSED;
-	tc_read(link, &rd, 8);
+	tc_read(test, &rd, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
 	fake_abort(link, -ECONNRESET);
 	flush_delayed_work(&link->resume_work);
@@ -1593,7 +1853,7 @@ static void tc_resume_unproven(struct kunit *test)
 	unsigned long deadline;
 	struct toaster_req rd;
 
-	tc_read(link, &rd, 8);
+	tc_read(test, &rd, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
 	tc_resumed(test, ctx);
 	deadline = link->resume_deadline;
@@ -1620,7 +1880,7 @@ static void tc_resume_proven(struct kunit *test)
 	struct toaster_req rd;
 	struct rio_msg r;
 
-	tc_read(link, &rd, 8);
+	tc_read(test, &rd, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
 	tc_resumed(test, ctx);
 	r = tc_resp(&rd, RIO_S_OK, 0, 0);
@@ -1640,7 +1900,7 @@ static void tc_no_session_no_resume(struct kunit *test)
 	struct toaster_req rd;
 
 	memset(link->session, 0, RIO_SESSION_LEN);
-	tc_read(link, &rd, 8);
+	tc_read(test, &rd, 8);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &rd), 0);
 	fake_abort(link, -ECONNRESET);
 	KUNIT_EXPECT_EQ(test, link->state, TOASTER_LINK_DEAD);
@@ -1716,6 +1976,10 @@ static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_write_behind_errors),
 	KUNIT_CASE(tc_write_behind_wakes_no_reader),
 	KUNIT_CASE(tc_rx_buf),
+	KUNIT_CASE(tc_read_pipelined),
+	KUNIT_CASE(tc_submit_more_room),
+	KUNIT_CASE(tc_read_pipelined_signal),
+	KUNIT_CASE(tc_read_pipelined_fault),
 	KUNIT_CASE(tc_connect_in_background),
 	KUNIT_CASE(tc_nonblock_never_waits),
 	KUNIT_CASE(tc_signal_ioctl_resolves),

@@ -34,12 +34,17 @@ struct net;
 struct toaster_link;
 
 /*
- * Outstanding tags per link: write-behind WRITEs, the one request that is
+ * Outstanding tags per link: write-behind WRITEs, the requests that are
  * waited for, and cancelled requests not answered yet.
  */
 #define TOASTER_MAX_TAGS	16
 /* Write-behind WRITEs in flight at most (the server queues 16 requests). */
 #define TOASTER_MAX_BEHIND	8
+/*
+ * READs one read() keeps in flight at most: a read() of more than
+ * RIO_MAX_PAYLOAD bytes asks for the rest while the first toast travels.
+ */
+#define TOASTER_READ_DEPTH	4
 
 /**
  * enum toaster_dev_state - what sysfs "state" shows
@@ -178,7 +183,10 @@ struct toaster_xport_ops {
  * @msg: the request header; @msg.tag is assigned by toaster_link_submit()
  * @payload: @msg.length bytes from rio_buf_alloc() or NULL; the link
  *	owns them once submitted
- * @resp_buf: where the response payload is copied (at most @resp_max bytes)
+ * @resp_buf: where the response payload is copied (at most @resp_max
+ *	bytes). A READ's is a rio_buf the caller holds a reference on: the
+ *	slot takes another, and the toast is received straight into it
+ *	(toaster_link_rx_buf())
  * @resp_max: size of @resp_buf
  * @slot: index of the request's entry in toaster_link.slots
  * @done: the response (or the link's death) completed the request
@@ -219,6 +227,9 @@ struct toaster_req {
  *	checked by the receive work (an error goes to toaster_link.wb_err)
  * @payload: the request's payload (a rio_buf reference), kept until
  *	the answer comes, to be sent again after a resume
+ * @rbuf: a READ's toaster_req.resp_buf (a rio_buf reference): where its
+ *	toast lands, whether its caller still waits or not; a cancelled
+ *	READ's toast becomes the stash there
  * @seq: order of submission: requests are sent again in this order
  * @resend: not sent on the current connection yet (resuming)
  * @probe: a keepalive PING, forgotten when the connection dies
@@ -228,9 +239,22 @@ struct toaster_slot {
 	struct toaster_req *req;
 	bool behind;
 	void *payload;
+	void *rbuf;
 	u64 seq;
 	bool resend;
 	bool probe;
+};
+
+/**
+ * struct toaster_stash - toast that left the server but is not read yet
+ * @buf: the buffer it arrived in (a rio_buf reference)
+ * @off: where the bytes not read yet start in @buf
+ * @len: how many there are
+ */
+struct toaster_stash {
+	void *buf;
+	u32 off;
+	u32 len;
 };
 
 /**
@@ -245,15 +269,17 @@ struct toaster_slot {
  * @deadline: jiffies by which connect and HELLO must be done
  * @connect_work: aborts the link at @deadline if it is not up by then
  * @max_payload: largest frame payload the server accepts (from HELLO)
+ * @max_inflight: requests the server accepts outstanding (from HELLO)
  * @notify: the server sends NOTIFY frames, @ready is meaningful
  * @credit: the server reports its slot's room in every answer
  *	(RIO_CAP_CREDIT): write() may return before the WRITE is answered
- * @req_mutex: one request in flight: held from submit to completion
- * @read_mutex: serializes read(); owns @rbuf while no READ is outstanding
+ * @req_mutex: one caller's requests in flight: held from submit to
+ *	completion (a read() sends up to TOASTER_READ_DEPTH READs under it)
+ * @read_mutex: serializes read()
  * @lock: spinlock, protects @state, @err, @connect_err, @slots,
- *	@next_tag, @ready, @read_cancelled, @stash_off, @stash_len, @stash_gen,
- *	@room, @behind, @wb_err and the completion fields of every struct
- *	toaster_req in @slots
+ *	@next_tag, @ready, @reads_cancelled, @stash, @stash_head, @stash_n,
+ *	@stash_len, @stash_gen, @rx_hold, @room, @behind, @wb_err and the
+ *	completion fields of every struct toaster_req in @slots
  * @state: enum toaster_link_state; written under @lock with WRITE_ONCE
  * @err: the first error of the connection
  * @connect_err: why the link never came up (0 once it did): reported by
@@ -261,14 +287,21 @@ struct toaster_slot {
  * @slots: outstanding tags
  * @next_tag: next tag to try, never 0
  * @ready: RIO_READY_* of the last NOTIFY
- * @read_cancelled: a cancelled READ is still outstanding: no new READ is
- *	sent until it is answered, so that its late data (stashed) and the
- *	next READ's data stay in order; written with WRITE_ONCE
- * @rbuf: RIO_MAX_PAYLOAD bytes: the payload of READ responses and the stash
- * @stash_off: offset of stashed bytes in @rbuf
- * @stash_len: bytes of toast that arrived for a cancelled READ; read() returns
- *	them before asking the server for more
+ * @reads_cancelled: cancelled READs still outstanding: no new READ is
+ *	sent until they are answered, so that their late toast (stashed) and
+ *	the next READ's stay in order; written with WRITE_ONCE
+ * @stash: toast that arrived for cancelled READs, or that read() could not
+ *	copy to the user, in order: a ring of @stash_n entries from
+ *	@stash_head. No READ is sent while it holds any, so at most
+ *	TOASTER_READ_DEPTH entries
+ * @stash_head: the oldest entry of @stash
+ * @stash_n: entries in @stash
+ * @stash_len: bytes in @stash; read() returns them before asking the
+ *	server for more
  * @stash_gen: bumped when POP or RESET throws the stash away
+ * @rx_hold: a reference on the READ buffer a payload is being received
+ *	into (toaster_link_rx_buf()), dropped once the frame is handled: the
+ *	buffer outlives a caller that gives up meanwhile
  * @room: the room the server reported in its last answer; minus the
  *	WRITEs still outstanding, what a write-behind may use
  * @behind: write-behind WRITEs outstanding; READ_ONCE in wait conditions
@@ -315,11 +348,12 @@ struct toaster_link {
 	unsigned long deadline;
 	struct delayed_work connect_work;
 	u32 max_payload;
+	u32 max_inflight;
 	bool notify;
 	bool credit;
 
-	struct mutex req_mutex;		/* one request in flight */
-	struct mutex read_mutex;	/* one read(); owns rbuf */
+	struct mutex req_mutex;		/* one caller's requests in flight */
+	struct mutex read_mutex;	/* one read() */
 
 	spinlock_t lock;		/* see the kernel-doc above */
 	enum toaster_link_state state;
@@ -328,11 +362,13 @@ struct toaster_link {
 	struct toaster_slot slots[TOASTER_MAX_TAGS];
 	u32 next_tag;
 	u32 ready;
-	bool read_cancelled;
-	u8 *rbuf;
-	u32 stash_off;
+	unsigned int reads_cancelled;
+	struct toaster_stash stash[TOASTER_READ_DEPTH];
+	unsigned int stash_head;
+	unsigned int stash_n;
 	u32 stash_len;
 	u32 stash_gen;
+	void *rx_hold;
 	u32 room;
 	unsigned int behind;
 	int wb_err;
@@ -385,14 +421,19 @@ void *toaster_link_rx_buf(struct toaster_link *link, const struct rio_msg *msg);
 int toaster_link_take_wb_err(struct toaster_link *link);
 
 /* request.c */
+int toaster_link_lock(struct toaster_link *link, bool nonblock);
 int toaster_link_xmit(struct toaster_link *link, const struct rio_msg *msg,
 		      void *payload);
 int toaster_link_submit(struct toaster_link *link, struct toaster_req *req);
+int toaster_link_submit_more(struct toaster_link *link,
+			     struct toaster_req *req);
 int toaster_link_wait(struct toaster_link *link, struct toaster_req *req,
 		      bool resolve);
 bool toaster_link_cancel(struct toaster_link *link, struct toaster_req *req);
 int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
 			 unsigned int flags);
+void toaster_link_req_end(struct toaster_link *link, struct toaster_req *req,
+			  int ret);
 int toaster_link_submit_behind(struct toaster_link *link, struct rio_msg *msg,
 			       void *payload);
 int toaster_link_sync(struct toaster_link *link);
@@ -437,6 +478,8 @@ ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 			   size_t count, bool nonblock);
 __poll_t toaster_link_poll_mask(struct toaster_link *link);
+void toaster_link_stash_push(struct toaster_link *link, void *buf, u32 off,
+			     u32 len);
 void toaster_link_discard_stash(struct toaster_link *link);
 
 /* ioctl.c */

@@ -135,6 +135,7 @@ int toaster_link_hello_done(struct toaster_link *link)
 		return -EPROTO;
 	}
 	link->max_payload = min(info.max_payload, RIO_MAX_PAYLOAD);
+	link->max_inflight = info.max_inflight;
 	link->notify = info.caps & RIO_CAP_NOTIFY;
 	/* Write-behind needs room for a waited-for request and cancels. */
 	link->credit = (info.caps & RIO_CAP_CREDIT) &&

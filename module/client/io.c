@@ -2,11 +2,14 @@
 /*
  * Remote toaster client: read, write and poll.
  *
- * read() returns stashed toast first (the late answer of a cancelled READ,
- * see link.c), else sends one READ; write() sends WRITE frames of at most
- * the server's max_payload. Both wait for the link to come up first. An
- * O_NONBLOCK call never sleeps behind another call of the same file: it
- * gets -EAGAIN.
+ * read() returns stashed toast first (toast that left the server but did
+ * not reach the user: the late answer of a cancelled READ, see link.c, or
+ * what a failed copy left), else sends READs: one, or up to
+ * TOASTER_READ_DEPTH when the caller asks for more than one READ can
+ * carry, the second and later ones RIO_F_NONBLOCK; write() sends WRITE
+ * frames of at most the server's max_payload. Both wait for the link to
+ * come up first. An O_NONBLOCK call never sleeps behind another call of
+ * the same file: it gets -EAGAIN.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,8 +25,50 @@
 #include "rio/testing.h"
 
 /**
- * toaster_link_discard_stash() - throw stashed toast away
+ * toaster_link_stash_push() - keep toast for the next read()
  * @link: link, lock held
+ * @buf: the buffer it is in; the reference passes to the stash
+ * @off: where it starts in @buf
+ * @len: bytes; 0 just drops @buf
+ *
+ * Toast is pushed in the order it left the server: the late answers of
+ * cancelled READs come in the order the READs were sent, and a read()
+ * that gives up pushes what it holds before it cancels the READs behind.
+ */
+void toaster_link_stash_push(struct toaster_link *link, void *buf, u32 off,
+			     u32 len)
+{
+	struct toaster_stash *e;
+
+	lockdep_assert_held(&link->lock);
+	/* No READ is sent while the stash holds toast: never more. */
+	if (!len || WARN_ON_ONCE(link->stash_n >= TOASTER_READ_DEPTH)) {
+		rio_buf_put(buf);
+		return;
+	}
+	e = &link->stash[(link->stash_head + link->stash_n) %
+			 TOASTER_READ_DEPTH];
+	e->buf = buf;
+	e->off = off;
+	e->len = len;
+	link->stash_n++;
+	link->stash_len += len;
+}
+
+/* Caller holds link->lock: forget the oldest entry of the stash. */
+static void toaster_stash_pop(struct toaster_link *link)
+{
+	struct toaster_stash *e = &link->stash[link->stash_head];
+
+	rio_buf_put(e->buf);
+	memset(e, 0, sizeof(*e));
+	link->stash_head = (link->stash_head + 1) % TOASTER_READ_DEPTH;
+	link->stash_n--;
+}
+
+/**
+ * toaster_link_discard_stash() - throw stashed toast away
+ * @link: link, lock held (or the link is no longer used)
  *
  * For POP and RESET, which empty the server's slot: toast that left it for
  * a cancelled READ is part of what they throw away. A READ cancelled before
@@ -32,82 +77,250 @@
  */
 void toaster_link_discard_stash(struct toaster_link *link)
 {
-	lockdep_assert_held(&link->lock);
-	link->stash_off = 0;
+	while (link->stash_n)
+		toaster_stash_pop(link);
+	link->stash_head = 0;
 	link->stash_len = 0;
 	link->stash_gen++;
+}
+
+/*
+ * Return stashed toast from its oldest entry: bytes, 0 if the stash is
+ * empty, or -EFAULT.
+ */
+static ssize_t toaster_read_stash_once(struct toaster_link *link,
+				       char __user *buf, size_t count)
+{
+	struct toaster_stash *e;
+	size_t n, left;
+	void *ref;
+	u32 off, gen;
+
+	spin_lock_bh(&link->lock);
+	if (!link->stash_n) {
+		spin_unlock_bh(&link->lock);
+		return 0;
+	}
+	e = &link->stash[link->stash_head];
+	n = min_t(size_t, count, e->len);
+	ref = rio_buf_get(e->buf);
+	off = e->off;
+	gen = link->stash_gen;
+	spin_unlock_bh(&link->lock);
+
+	/* Our reference keeps the bytes if a POP throws the stash away. */
+	left = copy_to_user(buf, ref + off, n);
+	n -= left;
+
+	spin_lock_bh(&link->lock);
+	if (link->stash_gen == gen) {	/* not discarded meanwhile */
+		e->off += n;
+		e->len -= n;
+		link->stash_len -= n;
+		if (!e->len)
+			toaster_stash_pop(link);
+	}
+	spin_unlock_bh(&link->lock);
+	rio_buf_put(ref);
+	return n ? n : -EFAULT;
 }
 
 /* Return stashed toast: bytes, 0 if the stash is empty, or -EFAULT. */
 static ssize_t toaster_read_stash(struct toaster_link *link, char __user *buf,
 				  size_t count)
 {
-	size_t n, left;
-	u32 off, gen;
+	ssize_t ret;
+	size_t done = 0;
 
-	spin_lock_bh(&link->lock);
-	n = min_t(size_t, count, link->stash_len);
-	off = link->stash_off;
-	gen = link->stash_gen;
-	spin_unlock_bh(&link->lock);
-	if (!n)
-		return 0;
-
-	/* rbuf is stable: no READ is outstanding while the stash is full. */
-	left = copy_to_user(buf, link->rbuf + off, n);
-	if (left == n)
-		return -EFAULT;
-	n -= left;
-
-	spin_lock_bh(&link->lock);
-	if (link->stash_gen == gen) {	/* not discarded meanwhile */
-		link->stash_off += n;
-		link->stash_len -= n;
+	while (done < count) {
+		ret = toaster_read_stash_once(link, buf + done, count - done);
+		if (ret <= 0)
+			return done ? done : ret;
+		done += ret;
 	}
-	spin_unlock_bh(&link->lock);
-	return n;
+	return done;
 }
 
-/* One READ. Return: bytes, 0 at EOF, or a negative errno. */
+/*
+ * The READs of one read(): sent together, answered in order, and their
+ * toast returned in that order.
+ */
+struct toaster_reads {
+	struct toaster_req req[TOASTER_READ_DEPTH];
+	unsigned int n;
+};
+
+/* Set up a READ of @len bytes and its buffer. Return: 0 or -ENOMEM. */
+static int toaster_read_prep(struct toaster_req *req, size_t len,
+			     bool nonblock)
+{
+	memset(req, 0, sizeof(*req));
+	req->msg.opcode = RIO_OP_READ;
+	req->msg.flags = nonblock ? RIO_F_NONBLOCK : 0;
+	req->msg.arg = len;
+	req->resp_max = len;
+	req->resp_buf = rio_buf_alloc(len);
+	return req->resp_buf ? 0 : -ENOMEM;
+}
+
+/*
+ * Send the READs for @count bytes: the first as the caller asked, the
+ * others with RIO_F_NONBLOCK, so that none parks on the server while
+ * toast before it waits to be returned, and only while the link has room
+ * for them (toaster_link_submit_more()). The caller holds req_mutex.
+ * Return: 0 when at least the first was sent, else its error.
+ */
+static int toaster_reads_send(struct toaster_link *link,
+			      struct toaster_reads *r, size_t count,
+			      bool nonblock)
+{
+	struct toaster_req *req;
+	size_t len;
+	int ret;
+
+	r->n = 0;
+	do {
+		req = &r->req[r->n];
+		len = min_t(size_t, count - r->n * RIO_MAX_PAYLOAD,
+			    RIO_MAX_PAYLOAD);
+		ret = toaster_read_prep(req, len, nonblock || r->n);
+		if (!ret && !r->n)
+			ret = toaster_link_submit(link, req);
+		else if (!ret)
+			ret = toaster_link_submit_more(link, req);
+		if (ret) {
+			rio_buf_put(req->resp_buf);
+			break;
+		}
+		r->n++;
+	} while (r->n < TOASTER_READ_DEPTH && r->n * RIO_MAX_PAYLOAD < count);
+	if (r->n)
+		return 0;
+	toaster_link_req_end(link, req, ret);
+	return ret;
+}
+
+/*
+ * Give up on the READs from @i on, in order: toast that is here already
+ * goes to the stash, the READs still out are cancelled (their toast is
+ * stashed when it comes). Answers come in order, so those here come
+ * before those on their way, and the stash keeps the order.
+ */
+static void toaster_reads_abandon(struct toaster_link *link,
+				  struct toaster_reads *r, unsigned int i)
+{
+	struct toaster_req *req;
+
+	for (; i < r->n; i++) {
+		req = &r->req[i];
+		if (toaster_link_cancel(link, req))
+			continue;
+		toaster_link_req_end(link, req, req->err);
+		if (req->err || !req->resp_len)
+			continue;
+		spin_lock_bh(&link->lock);
+		toaster_link_stash_push(link, rio_buf_get(req->resp_buf), 0,
+					req->resp_len);
+		spin_unlock_bh(&link->lock);
+	}
+}
+
+/*
+ * Wait for the READs in order and copy their toast to @buf. An EAGAIN
+ * (no toast yet) does not end it: a later READ may have found toast.
+ * A signal, any other error or a failed copy does: what was copied is
+ * returned, and the toast not copied is stashed.
+ */
+static ssize_t toaster_reads_collect(struct toaster_link *link,
+				     struct toaster_reads *r,
+				     char __user *buf)
+{
+	struct toaster_req *req;
+	size_t done = 0, left;
+	int ret, first = 0;
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++) {
+		req = &r->req[i];
+		ret = toaster_link_wait(link, req, false);
+		toaster_link_req_end(link, req, ret);
+		if (ret && ret != -EAGAIN) {
+			/* Cancelled by the signal (its toast is stashed). */
+			toaster_reads_abandon(link, r, i + 1);
+			return done ? done : ret;
+		}
+		if (!i)
+			first = ret;
+		if (ret || !req->resp_len)
+			continue;
+
+		left = copy_to_user(buf + done, req->resp_buf, req->resp_len);
+		done += req->resp_len - left;
+		if (left) {
+			/* Keep what did not reach the user: no toast is lost. */
+			spin_lock_bh(&link->lock);
+			toaster_link_stash_push(link,
+						rio_buf_get(req->resp_buf),
+						req->resp_len - left, left);
+			spin_unlock_bh(&link->lock);
+			toaster_reads_abandon(link, r, i + 1);
+			return done ? done : -EFAULT;
+		}
+	}
+	return done ? done : first;
+}
+
+/*
+ * One round of READs. Return: bytes, 0 at EOF, or a negative errno
+ * (-EAGAIN: no toast yet).
+ */
 static ssize_t toaster_read_once(struct toaster_link *link, char __user *buf,
 				 size_t count, bool nonblock)
 {
-	struct toaster_req req = {};
-	size_t left;
-	int ret;
+	struct toaster_reads r;
+	unsigned int i;
+	ssize_t ret;
 
-	req.msg.opcode = RIO_OP_READ;
-	req.msg.flags = nonblock ? RIO_F_NONBLOCK : 0;
-	req.msg.arg = min_t(size_t, count, RIO_MAX_PAYLOAD);
-	req.resp_buf = link->rbuf;
-	req.resp_max = req.msg.arg;
-	ret = toaster_link_request(link, &req,
-				   nonblock ? TOASTER_REQ_NONBLOCK : 0);
+	ret = toaster_link_lock(link, nonblock);
 	if (ret)
 		return ret;
-	if (!req.resp_len)
-		return 0;
+	ret = toaster_reads_send(link, &r, count, nonblock);
+	if (!ret)
+		ret = toaster_reads_collect(link, &r, buf);
+	mutex_unlock(&link->req_mutex);
+	for (i = 0; i < r.n; i++)
+		rio_buf_put(r.req[i].resp_buf);
+	return ret;
+}
 
-	left = copy_to_user(buf, link->rbuf, req.resp_len);
-	if (left) {
-		/* Keep what did not reach the user: no toast is lost. */
-		spin_lock_bh(&link->lock);
-		link->stash_off = req.resp_len - left;
-		link->stash_len = left;
-		spin_unlock_bh(&link->lock);
-		if (left == req.resp_len)
-			return -EFAULT;
-	}
-	return req.resp_len - left;
+/*
+ * May READs be sent? Not while toast is stashed: it is older than any, and
+ * comes first; nor while a cancelled READ is out: its toast will be
+ * stashed, and is older too. Once neither holds, nothing can fill the
+ * stash but our own READs.
+ * Return: 0: send them; 1: stashed toast to return; -EINPROGRESS: wait for
+ * the cancelled READs.
+ */
+static int toaster_read_gate(struct toaster_link *link)
+{
+	int ret = 0;
+
+	spin_lock_bh(&link->lock);
+	if (link->stash_len)
+		ret = 1;
+	else if (link->reads_cancelled)
+		ret = -EINPROGRESS;
+	spin_unlock_bh(&link->lock);
+	return ret;
 }
 
 static bool toaster_read_resolved(struct toaster_link *link)
 {
-	return !READ_ONCE(link->read_cancelled) ||
+	return !READ_ONCE(link->reads_cancelled) ||
 	       READ_ONCE(link->state) == TOASTER_LINK_DEAD;
 }
 
-/* Wait until the cancelled READ is answered. Return: 0 or -errno. */
+/* Wait until the cancelled READs are answered. Return: 0 or -errno. */
 static int toaster_wait_read_resolved(struct toaster_link *link)
 {
 	long left;
@@ -136,8 +349,12 @@ static int toaster_wait_read_resolved(struct toaster_link *link)
  *	another call
  *
  * Stashed toast comes first. Otherwise one READ of at most RIO_MAX_PAYLOAD
- * bytes; while blocking, a READ the server answers with AGAIN (it parks a
- * request at most wait_ms) is sent again, until toast, EOF or a signal.
+ * bytes, and for a larger @count up to TOASTER_READ_DEPTH of them in
+ * flight at once, the later ones nonblocking: their toast is returned in
+ * order. While blocking, a first READ the server answers with AGAIN (it
+ * parks a request at most wait_ms) is sent again, until toast, EOF or a
+ * signal. A signal or a failed copy ends the call with what was copied;
+ * the toast of the READs still out is stashed for the next call.
  *
  * Return: bytes read, 0 at EOF (empty toaster), -EAGAIN, the reason the
  * link never came up (-ECONNREFUSED, -ETIMEDOUT, -EBUSY, ...), -ENOTCONN
@@ -162,15 +379,13 @@ ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 	}
 
 	for (;;) {
-		/*
-		 * A cancelled READ first, the stash second: once no cancelled
-		 * READ is outstanding nothing can fill the stash but us, so an
-		 * empty stash stays empty until our READ is answered into rbuf.
-		 * The other order let a late answer fill the stash between the
-		 * two checks, and our READ's toast then overwrote it.
-		 */
-		if (READ_ONCE(link->read_cancelled)) {
-			/* The stash is empty while a cancelled READ is out. */
+		ret = toaster_read_stash(link, buf, count);
+		if (ret)
+			break;
+		ret = toaster_read_gate(link);
+		if (ret > 0)		/* a late answer, stashed meanwhile */
+			continue;
+		if (ret) {
 			if (nonblock) {
 				ret = -EAGAIN;
 				break;
@@ -180,9 +395,6 @@ ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 				break;
 			continue;
 		}
-		ret = toaster_read_stash(link, buf, count);
-		if (ret)
-			break;
 		ret = toaster_link_wait_up(link, nonblock);
 		if (ret)
 			break;
@@ -319,7 +531,7 @@ __poll_t toaster_link_poll_mask(struct toaster_link *link)
 			mask |= EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
 			break;
 		}
-		if ((link->ready & RIO_READY_IN) && !link->read_cancelled)
+		if ((link->ready & RIO_READY_IN) && !link->reads_cancelled)
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (link->ready & RIO_READY_OUT)
 			mask |= EPOLLOUT | EPOLLWRNORM;

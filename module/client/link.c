@@ -25,11 +25,11 @@
  *    -ECONNRESET and wakes waiters and pollers.
  *
  * Locking:
- *  - toaster_link.req_mutex: one request in flight; held across submit and
- *    wait, never by the receive work or toaster_link_dead(); O_NONBLOCK
- *    calls only try it;
- *  - toaster_link.read_mutex: one read() at a time; whoever holds it owns
- *    toaster_link.rbuf while no READ is outstanding;
+ *  - toaster_link.req_mutex: one caller's requests in flight (one, or a
+ *    read()'s READs); held across submit and wait, never by the receive
+ *    work or toaster_link_dead(); O_NONBLOCK calls only try it;
+ *  - toaster_link.read_mutex: one read() at a time, so that the stash and
+ *    the READs of a read() stay in order;
  *  - toaster_link.lock (spinlock, taken with bottom halves off: answers
  *    are handled in softirq context): the state, the tag
  *    table, the readiness mask, the stash and the completion fields of the
@@ -158,16 +158,12 @@ struct toaster_link *toaster_link_alloc(struct toaster_dev *dev,
 	link = kzalloc(sizeof(*link), GFP_KERNEL);
 	if (!link)
 		return NULL;
-	link->rbuf = kvmalloc(RIO_MAX_PAYLOAD, GFP_KERNEL);
-	if (!link->rbuf) {
-		kfree(link);
-		return NULL;
-	}
 	link->dev = dev;
 	link->timeout = max(msecs_to_jiffies(timeout_ms), 1UL);
 	link->deadline = jiffies + link->timeout;
 	INIT_DELAYED_WORK(&link->connect_work, toaster_link_connect_work);
 	link->max_payload = RIO_MAX_PAYLOAD;
+	link->max_inflight = 1;
 	link->state = TOASTER_LINK_CONNECTING;
 	link->next_tag = 1;
 	link->last_rx = jiffies;
@@ -198,9 +194,10 @@ void toaster_link_free(struct toaster_link *link)
 	/* Payloads kept for a resume that never came. */
 	for (i = 0; i < TOASTER_MAX_TAGS; i++)
 		toaster_slot_free(&link->slots[i]);
+	toaster_link_discard_stash(link);
+	rio_buf_put(link->rx_hold);
 	mutex_destroy(&link->req_mutex);
 	mutex_destroy(&link->read_mutex);
-	kvfree(link->rbuf);
 	kfree(link);
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_free);
@@ -347,6 +344,7 @@ int toaster_slot_get(struct toaster_link *link, struct toaster_req *req)
 void toaster_slot_free(struct toaster_slot *slot)
 {
 	rio_buf_put(slot->payload);
+	rio_buf_put(slot->rbuf);
 	memset(slot, 0, sizeof(*slot));
 }
 
@@ -420,27 +418,33 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_take_wb_err);
  * @msg: a valid header, not yet matched to its request
  *
  * The toast of an outstanding READ, live or cancelled, goes straight into
- * toaster_link.rbuf, which that READ owns until it is answered (a live
- * READ's caller copies it out; a cancelled READ's toast is the stash):
- * no copy through the connection's buffer, and no 64 KiB buffer per
- * connection for it. Anything else is small and goes to the connection's
- * buffer, then toaster_link_frame() matches and checks it.
+ * that READ's own buffer (toaster_slot.rbuf): its caller copies it out
+ * from there, or it stays there as the stash: no copy through the
+ * connection's buffer, and no 64 KiB buffer per connection. The buffer is
+ * held (toaster_link.rx_hold) until toaster_link_frame() has handled the
+ * frame, as the caller may give up and the slot be freed meanwhile.
+ * Anything else is small and goes to the connection's buffer, then
+ * toaster_link_frame() matches and checks it.
  *
- * Return: toaster_link.rbuf or NULL.
+ * Return: the READ's buffer or NULL.
  */
 void *toaster_link_rx_buf(struct toaster_link *link, const struct rio_msg *msg)
 {
 	struct toaster_slot *slot;
-	void *buf = NULL;
+	void *buf = NULL, *old;
 
 	if (msg->opcode != RIO_OP_READ || !msg->tag)
 		return NULL;
 	spin_lock_bh(&link->lock);
 	slot = toaster_slot_find(link, msg->tag);
-	if (slot && slot->msg.opcode == RIO_OP_READ &&
+	if (slot && slot->msg.opcode == RIO_OP_READ && slot->rbuf &&
 	    msg->length <= slot->msg.arg)
-		buf = link->rbuf;
+		buf = rio_buf_get(slot->rbuf);
+	/* Left over if the last connection died inside a payload. */
+	old = link->rx_hold;
+	link->rx_hold = buf;
 	spin_unlock_bh(&link->lock);
+	rio_buf_put(old);
 	return buf;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_rx_buf);
@@ -456,20 +460,19 @@ static bool toaster_answer_empties(const struct toaster_slot *slot,
 
 /* Caller holds link->lock: toast of a cancelled READ arrived. */
 static void toaster_stash_late_read(struct toaster_link *link,
+				    struct toaster_slot *slot,
 				    const struct rio_msg *msg,
 				    const void *payload)
 {
-	/*
-	 * No READ is sent while one is cancelled and unanswered or the
-	 * stash holds bytes, so the stash is empty and rbuf is free.
-	 */
-	if (msg->length && !WARN_ON_ONCE(link->stash_len)) {
-		if (payload != link->rbuf)	/* see toaster_link_rx_buf() */
-			memcpy(link->rbuf, payload, msg->length);
-		link->stash_off = 0;
-		link->stash_len = msg->length;
+	if (msg->length && slot->rbuf) {
+		/* Else received in place, see toaster_link_rx_buf(). */
+		if (payload != slot->rbuf)
+			memcpy(slot->rbuf, payload, msg->length);
+		toaster_link_stash_push(link, slot->rbuf, 0, msg->length);
+		slot->rbuf = NULL;
 	}
-	WRITE_ONCE(link->read_cancelled, false);
+	if (!WARN_ON_ONCE(!link->reads_cancelled))
+		WRITE_ONCE(link->reads_cancelled, link->reads_cancelled - 1);
 }
 
 /* Caller holds link->lock: hand an answer to its waiter. */
@@ -513,30 +516,9 @@ static void toaster_behind_done(struct toaster_link *link,
 			    rio_status_str(msg->status), msg->arg);
 }
 
-/**
- * toaster_link_frame() - handle a frame from the server
- * @link: link
- * @msg: validated header (rio_decode() accepted it as a response)
- * @payload: @msg->length bytes, valid during the call only
- *
- * Softirq or receive work context; does not sleep. A NOTIFY updates the
- * readiness and wakes pollers.
- * An answer must match an outstanding tag and fit its request
- * (rio_check_reply()): its payload is copied to the waiter and the waiter
- * woken. The answer to a cancelled request is dropped, except for the
- * toast of a cancelled READ, which goes to the stash. A successful POP or
- * RESET throws the stash away: the toast in it was the server's too. The
- * answer of a write-behind WRITE is checked here (toaster_link.wb_err).
- * Every answer carries the slot's room, the write credit.
- *
- * Return: 0; -EPROTO for an answer to an unknown tag, a duplicate answer,
- * an answer that does not fit its request or room reported without
- * RIO_CAP_CREDIT; the HELLO's refusal (e.g.
- * -EBUSY); -ETIMEDOUT while resetting. The caller then aborts the
- * connection.
- */
-int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
-		       const void *payload)
+/* toaster_link_frame() without the end of its receive buffer's hold. */
+static int toaster_link_answer(struct toaster_link *link,
+			       const struct rio_msg *msg, const void *payload)
 {
 	wait_queue_head_t *wake = &link->wq;
 	__poll_t wake_poll = 0;
@@ -617,7 +599,7 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 		if (req == &link->hello)
 			wake_poll = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
 	} else if (slot->msg.opcode == RIO_OP_READ) {
-		toaster_stash_late_read(link, msg, payload);
+		toaster_stash_late_read(link, slot, msg, payload);
 		wake_poll = EPOLLIN | EPOLLRDNORM;
 	}
 	toaster_slot_free(slot);
@@ -627,6 +609,46 @@ int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
 		wake_up(wake);
 	if (wake_poll)
 		wake_up_interruptible_poll(&link->poll_wq, wake_poll);
+	return ret;
+}
+
+/**
+ * toaster_link_frame() - handle a frame from the server
+ * @link: link
+ * @msg: validated header (rio_decode() accepted it as a response)
+ * @payload: @msg->length bytes, valid during the call only
+ *
+ * Softirq or receive work context; does not sleep. A NOTIFY updates the
+ * readiness and wakes pollers.
+ * An answer must match an outstanding tag and fit its request
+ * (rio_check_reply()): its payload is copied to the waiter and the waiter
+ * woken. The answer to a cancelled request is dropped, except for the
+ * toast of a cancelled READ, which goes to the stash. A successful POP or
+ * RESET throws the stash away: the toast in it was the server's too. The
+ * answer of a write-behind WRITE is checked here (toaster_link.wb_err).
+ * Every answer carries the slot's room, the write credit. A READ's buffer
+ * held since toaster_link_rx_buf() is let go.
+ *
+ * Return: 0; -EPROTO for an answer to an unknown tag, a duplicate answer,
+ * an answer that does not fit its request or room reported without
+ * RIO_CAP_CREDIT; the HELLO's refusal (e.g.
+ * -EBUSY); -ETIMEDOUT while resetting. The caller then aborts the
+ * connection.
+ */
+int toaster_link_frame(struct toaster_link *link, const struct rio_msg *msg,
+		       const void *payload)
+{
+	void *held;
+	int ret;
+
+	ret = toaster_link_answer(link, msg, payload);
+	if (msg->opcode != RIO_OP_READ)
+		return ret;	/* only a READ's toast is received in place */
+	spin_lock_bh(&link->lock);
+	held = link->rx_hold;
+	link->rx_hold = NULL;
+	spin_unlock_bh(&link->lock);
+	rio_buf_put(held);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_frame);
@@ -676,7 +698,7 @@ void toaster_link_dead(struct toaster_link *link, int err)
 	if (link->behind && !link->wb_err)
 		link->wb_err = -EIO;
 	WRITE_ONCE(link->behind, 0);
-	WRITE_ONCE(link->read_cancelled, false);
+	WRITE_ONCE(link->reads_cancelled, 0);
 	link->ready = 0;
 	if (was != TOASTER_LINK_CLOSING)
 		WRITE_ONCE(link->dev->state, TOASTER_DEAD);

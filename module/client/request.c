@@ -3,9 +3,10 @@
  * Remote toaster client: the life of a request - submit, wait, cancel,
  * time out.
  *
- * Requests of a link run one at a time (toaster_link.req_mutex). A blocking
- * caller waits for its turn, interruptibly; an O_NONBLOCK caller never
- * sleeps behind another request: -EAGAIN.
+ * Callers of a link take turns (toaster_link.req_mutex): one request at a
+ * time, or the READs of one read() (io.c), which are sent together and
+ * answered in order. A blocking caller waits for its turn, interruptibly;
+ * an O_NONBLOCK caller never sleeps behind another request: -EAGAIN.
  *
  * Cancellation: a signal cancels the request: a CANCEL frame is sent, the
  * slot forgets its waiter, and the waiter returns -ERESTARTSYS at once. The
@@ -65,26 +66,29 @@ int toaster_link_xmit(struct toaster_link *link, const struct rio_msg *msg,
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_xmit);
 
-/**
- * toaster_link_submit() - send a request
- * @link: link
- * @req: request; @req->msg without tag, @req->payload (ownership passes),
- *	@req->resp_buf and @req->resp_max set
- *
- * Assigns the tag and enters the request in the tag table before sending
- * it, so that its answer, however fast, finds it. Callers serialize
- * through toaster_link.req_mutex (see toaster_link_request()); the HELLO is
- * submitted while connecting, before any other request. Never waits for
- * the peer.
- *
- * While the link is resuming, the request waits in the table and is sent
- * once the session is resumed (the HELLO of a resume goes at once).
- *
- * Return: 0 when sent or queued, -ENOTCONN if the link is dead or being
- * reset, -ECONNRESET if it died now (including when too many cancelled
- * requests were never answered: the connection is reset), -ENOMEM.
+/*
+ * Caller holds link->lock: do the tag table and the server's queue have
+ * room for one more request, and for one besides (a keepalive PING, a
+ * request of another caller after a signal)?
  */
-int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
+static bool toaster_link_room_for_more(struct toaster_link *link)
+{
+	unsigned int i, out = 0;
+
+	lockdep_assert_held(&link->lock);
+	for (i = 0; i < TOASTER_MAX_TAGS; i++)
+		if (link->slots[i].msg.tag)
+			out++;
+	return out + 2 <= min_t(u32, link->max_inflight, TOASTER_MAX_TAGS);
+}
+
+/*
+ * Enter @req in the tag table and send it. @more: one of several requests
+ * of one caller: only while the link is up and the server and the table
+ * have room for it besides (-ENOBUFS otherwise, nothing is reset).
+ */
+static int __toaster_link_submit(struct toaster_link *link,
+				 struct toaster_req *req, bool more)
 {
 	void *payload = req->payload;
 	struct toaster_slot *slot;
@@ -98,6 +102,12 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 	req->resp_arg = 0;
 
 	spin_lock_bh(&link->lock);
+	if (more && (link->state != TOASTER_LINK_UP ||
+		     !toaster_link_room_for_more(link))) {
+		spin_unlock_bh(&link->lock);
+		rio_buf_put(payload);
+		return -ENOBUFS;
+	}
 	if (link->state != TOASTER_LINK_UP &&
 	    link->state != TOASTER_LINK_CONNECTING &&
 	    link->state != TOASTER_LINK_RESUMING) {
@@ -109,6 +119,8 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 	if (!ret) {
 		slot = &link->slots[req->slot];
 		slot->payload = payload;
+		if (req->msg.opcode == RIO_OP_READ)
+			slot->rbuf = rio_buf_get(req->resp_buf);
 		now = link->state != TOASTER_LINK_RESUMING ||
 		      req == &link->hello;
 		slot->resend = !now;
@@ -145,7 +157,51 @@ int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
 	}
 	return ret;
 }
+
+/**
+ * toaster_link_submit() - send a request
+ * @link: link
+ * @req: request; @req->msg without tag, @req->payload (ownership passes),
+ *	@req->resp_buf and @req->resp_max set
+ *
+ * Assigns the tag and enters the request in the tag table before sending
+ * it, so that its answer, however fast, finds it. Callers serialize
+ * through toaster_link.req_mutex (see toaster_link_request()); the HELLO is
+ * submitted while connecting, before any other request. Never waits for
+ * the peer.
+ *
+ * While the link is resuming, the request waits in the table and is sent
+ * once the session is resumed (the HELLO of a resume goes at once).
+ *
+ * Return: 0 when sent or queued, -ENOTCONN if the link is dead or being
+ * reset, -ECONNRESET if it died now (including when too many cancelled
+ * requests were never answered: the connection is reset), -ENOMEM.
+ */
+int toaster_link_submit(struct toaster_link *link, struct toaster_req *req)
+{
+	return __toaster_link_submit(link, req, false);
+}
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_submit);
+
+/**
+ * toaster_link_submit_more() - send one more request behind the caller's
+ * @link: link
+ * @req: as for toaster_link_submit()
+ *
+ * For a caller that keeps several requests in flight (a read()'s READs):
+ * sent only while the link is up and both the tag table and the server
+ * (its max_inflight) have room for it and for one more besides, a
+ * keepalive's or a cancelled request's. Never waits, never resets the
+ * connection.
+ *
+ * Return: as toaster_link_submit(), or -ENOBUFS: not sent, no room.
+ */
+int toaster_link_submit_more(struct toaster_link *link,
+			     struct toaster_req *req)
+{
+	return __toaster_link_submit(link, req, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_submit_more);
 
 /* Send a CANCEL for @tag; a dead connection has forgotten the tag anyway. */
 static void toaster_send_cancel(struct toaster_link *link, u32 tag)
@@ -176,7 +232,7 @@ bool toaster_link_cancel(struct toaster_link *link, struct toaster_req *req)
 	}
 	link->slots[req->slot].req = NULL;
 	if (req->msg.opcode == RIO_OP_READ)
-		WRITE_ONCE(link->read_cancelled, true);
+		WRITE_ONCE(link->reads_cancelled, link->reads_cancelled + 1);
 	spin_unlock_bh(&link->lock);
 
 	toaster_send_cancel(link, req->msg.tag);
@@ -321,6 +377,40 @@ done:
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_wait);
 
 /**
+ * toaster_link_lock() - take the caller's turn to send requests
+ * @link: link
+ * @nonblock: do not wait for another caller's requests: -EAGAIN
+ *
+ * Held from the submit to the end of the wait (toaster_link.req_mutex).
+ *
+ * Return: 0 (then mutex_unlock(&link->req_mutex) when done), -EAGAIN,
+ * -ERESTARTSYS.
+ */
+int toaster_link_lock(struct toaster_link *link, bool nonblock)
+{
+	if (nonblock)
+		return mutex_trylock(&link->req_mutex) ? 0 : -EAGAIN;
+	return mutex_lock_interruptible(&link->req_mutex) ? -ERESTARTSYS : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_lock);
+
+/**
+ * toaster_link_req_end() - account for a request that ended
+ * @link: link
+ * @req: the request
+ * @ret: what it ended with
+ */
+void toaster_link_req_end(struct toaster_link *link, struct toaster_req *req,
+			  int ret)
+{
+	trace_toaster_req_done(link, req, ret);
+	/* AGAIN is flow control, the caller decides whether to retry. */
+	if (ret && ret != -EAGAIN)
+		atomic64_inc(&link->dev->stats.errors);
+}
+EXPORT_SYMBOL_IF_KUNIT(toaster_link_req_end);
+
+/**
  * toaster_link_request() - send a request and wait for its answer
  * @link: link
  * @req: as for toaster_link_submit()
@@ -339,24 +429,17 @@ int toaster_link_request(struct toaster_link *link, struct toaster_req *req,
 {
 	int ret;
 
-	if (flags & TOASTER_REQ_NONBLOCK)
-		ret = mutex_trylock(&link->req_mutex) ? 0 : -EAGAIN;
-	else
-		ret = mutex_lock_interruptible(&link->req_mutex);
+	ret = toaster_link_lock(link, flags & TOASTER_REQ_NONBLOCK);
 	if (ret) {
 		rio_buf_put(req->payload);
 		req->payload = NULL;
-		return ret == -EINTR ? -ERESTARTSYS : ret;
+		return ret;
 	}
 	ret = toaster_link_submit(link, req);
 	if (!ret)
 		ret = toaster_link_wait(link, req, flags & TOASTER_REQ_RESOLVE);
 	mutex_unlock(&link->req_mutex);
-	trace_toaster_req_done(link, req, ret);
-
-	/* AGAIN is flow control, the caller decides whether to retry. */
-	if (ret && ret != -EAGAIN)
-		atomic64_inc(&link->dev->stats.errors);
+	toaster_link_req_end(link, req, ret);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(toaster_link_request);
