@@ -18,6 +18,7 @@
 #include <linux/poll.h>
 #include <linux/sched/task.h>
 #include <linux/signal.h>
+#include <linux/uio.h>
 
 #define FAKE_MAX_SENT	64
 
@@ -27,13 +28,14 @@
  * @nsent: frames sent
  * @sent_done: completed once per frame sent
  * @payload: first bytes of the last payload sent (a HELLO's, whole)
+ * @sent_data: first bytes of each payload sent
  * @dead: toaster_link_dead() was called
  * @abort_err: the error it was called with
  * @autoreply: answer every request from inside send(), with @reply_*
  * @autoreply_max: if set, answer only that many requests
  * @sig_at: if set, signal the sender (SIGUSR1) when frame @sig_at is sent
  * @reply_status: status of the automatic answer
- * @reply_arg: its arg
+ * @reply_arg: its arg; a WRITE's at most the bytes it carried
  * @reply_len: its payload length
  * @reply_payload: its payload
  * @reply_room: its room (RIO_CAP_CREDIT)
@@ -46,6 +48,7 @@ struct fake_xport {
 	unsigned int nsent;
 	struct completion sent_done;
 	u8 payload[sizeof(struct rio_hello)];
+	u8 sent_data[FAKE_MAX_SENT][8];
 	bool dead;
 	int abort_err;
 	bool autoreply;
@@ -89,7 +92,8 @@ static void fake_reply(struct toaster_link *link, const struct rio_msg *msg)
 		.tag = msg->tag,
 		.status = fx->reply_status,
 		.ioctl = msg->ioctl,
-		.arg = fx->reply_arg,
+		.arg = msg->opcode == RIO_OP_WRITE ?
+		       min(fx->reply_arg, msg->length) : fx->reply_arg,
 		.length = fx->reply_len,
 		.room = fx->reply_room,
 	};
@@ -111,8 +115,11 @@ static int fake_send(struct toaster_link *link, const struct rio_msg *msg,
 	rio_buf_put(payload);
 	if (fx->dead)
 		return -ENOTCONN;
-	if (fx->nsent < FAKE_MAX_SENT)
+	if (fx->nsent < FAKE_MAX_SENT) {
 		fx->sent[fx->nsent] = *msg;
+		memcpy(fx->sent_data[fx->nsent], fx->payload,
+		       sizeof(fx->sent_data[0]));
+	}
 	fx->nsent++;
 	complete(&fx->sent_done);
 	if (fx->sig_at && fx->nsent == fx->sig_at)
@@ -215,6 +222,27 @@ static unsigned long tc_user_buf_len(struct kunit *test, size_t len)
 static unsigned long tc_user_buf(struct kunit *test)
 {
 	return tc_user_buf_len(test, PAGE_SIZE);
+}
+
+/* read() and write() as the file operations make them. */
+static ssize_t tc_uread(struct toaster_link *link, void __user *buf,
+			size_t count, bool nonblock)
+{
+	struct iov_iter iter;
+
+	if (import_ubuf(ITER_DEST, buf, count, &iter))
+		return -EFAULT;
+	return toaster_link_read(link, &iter, nonblock);
+}
+
+static ssize_t tc_uwrite(struct toaster_link *link, const void __user *buf,
+			 size_t count, bool nonblock)
+{
+	struct iov_iter iter;
+
+	if (import_ubuf(ITER_SOURCE, (void __user *)buf, count, &iter))
+		return -EFAULT;
+	return toaster_link_write(link, &iter, nonblock);
 }
 
 /* A response to the request @req, as the server would send it. */
@@ -404,11 +432,11 @@ static void tc_cancel_read_stash(struct kunit *test)
 	/* The next read() returns it, in two parts, without a request. */
 	ubuf = tc_user_buf(test);
 	nsent = ctx->fx.nsent;
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 3,
-						true), 3);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link,
-						(char __user *)ubuf + 3, 8,
-						true), 2);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, (char __user *)ubuf, 3,
+				       true), 3);
+	KUNIT_EXPECT_EQ(test, tc_uread(link,
+				       (char __user *)ubuf + 3, 8,
+				       true), 2);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, nsent);
 	KUNIT_EXPECT_EQ(test, copy_from_user(got, (char __user *)ubuf, 5), 0UL);
 	KUNIT_EXPECT_STREQ(test, got, "toast");
@@ -418,8 +446,8 @@ static void tc_cancel_read_stash(struct kunit *test)
 	ctx->fx.autoreply = true;
 	ctx->fx.reply_len = 3;
 	memcpy(ctx->fx.reply_payload, "abc", 3);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
-						true), 3);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, (char __user *)ubuf, 8,
+				       true), 3);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, nsent + 1);
 	KUNIT_EXPECT_EQ(test, ctx->fx.sent[nsent].opcode, RIO_OP_READ);
 	KUNIT_EXPECT_EQ(test, ctx->fx.sent[nsent].flags, RIO_F_NONBLOCK);
@@ -442,8 +470,8 @@ static void tc_cancel_read_blocks_next_read(struct kunit *test)
 
 	/* O_NONBLOCK read: EAGAIN and no new READ while one is cancelled. */
 	ubuf = tc_user_buf(test);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
-						true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, (char __user *)ubuf, 8,
+				       true), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, nsent);
 
 	/* Answered CANCELED: nothing stashed, READs flow again. */
@@ -452,8 +480,8 @@ static void tc_cancel_read_blocks_next_read(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, link->stash_len, 0U);
 	ctx->fx.autoreply = true;
 	ctx->fx.reply_status = RIO_S_AGAIN;
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
-						true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, (char __user *)ubuf, 8,
+				       true), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, nsent + 1);
 }
 
@@ -465,8 +493,8 @@ static void tc_nonblock_read_does_not_queue(struct kunit *test)
 	ubuf = tc_user_buf(test);
 	/* Another reader of the file is blocked waiting for toast. */
 	mutex_lock(&ctx->link->read_mutex);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(ctx->link, (char __user *)ubuf,
-						8, true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tc_uread(ctx->link, (char __user *)ubuf,
+				       8, true), -EAGAIN);
 	mutex_unlock(&ctx->link->read_mutex);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 0U);
 }
@@ -652,11 +680,11 @@ static void tc_disconnect_enotconn(struct kunit *test)
 
 	fake_abort(ctx->link, -ECONNRESET);
 	ubuf = tc_user_buf(test);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(ctx->link,
-						(char __user *)ubuf, 8, false),
+	KUNIT_EXPECT_EQ(test, tc_uread(ctx->link,
+				       (char __user *)ubuf, 8, false),
 			-ENOTCONN);
-	KUNIT_EXPECT_EQ(test, toaster_link_write(ctx->link,
-						 (char __user *)ubuf, 8, false),
+	KUNIT_EXPECT_EQ(test, tc_uwrite(ctx->link,
+					(char __user *)ubuf, 8, false),
 			-ENOTCONN);
 	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link, TOASTER_IOC_POP,
 				       NULL), -ENOTCONN);
@@ -876,8 +904,8 @@ static void tc_hello(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ctx->fx.dead);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->dev.state), TOASTER_DEAD);
 	ubuf = tc_user_buf(test);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(ctx->link, (char __user *)ubuf,
-						8, false), -EBUSY);
+	KUNIT_EXPECT_EQ(test, tc_uread(ctx->link, (char __user *)ubuf,
+				       8, false), -EBUSY);
 	KUNIT_EXPECT_EQ(test, tc_ioctl(ctx->link, TOASTER_IOC_POP, NULL),
 			-EBUSY);
 	KUNIT_EXPECT_EQ(test, tc_hello_case(test, RIO_S_NODEV, NULL), -ENODEV);
@@ -941,7 +969,7 @@ static void tc_write_behind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tc_credit(link), 100U);
 
 	/* Nobody answers: write() returns anyway, the bytes are counted. */
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 60, false), 60);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 60, false), 60);
 	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 1U);
 	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].opcode, RIO_OP_WRITE);
 	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].length, 60U);
@@ -952,7 +980,7 @@ static void tc_write_behind(struct kunit *test)
 	ctx->fx.autoreply = true;
 	ctx->fx.reply_arg = 50;
 	ctx->fx.reply_room = 10;	/* after it, with the 60 still queued */
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 50, false), 50);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 50, false), 50);
 	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].length, 50U);
 	KUNIT_EXPECT_EQ(test, tc_credit(link), 0U);	/* 10 - 60 */
 	ctx->fx.autoreply = false;
@@ -986,12 +1014,35 @@ static void tc_write_behind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tc_credit(link), 1000U);
 	ctx->fx.nsent = 0;
 	while (ctx->fx.nsent < TOASTER_MAX_BEHIND)
-		KUNIT_ASSERT_EQ(test, toaster_link_write(link, ubuf, 1, true),
+		KUNIT_ASSERT_EQ(test, tc_uwrite(link, ubuf, 1, true),
 				1);
 	KUNIT_EXPECT_EQ(test, link->behind, TOASTER_MAX_BEHIND);
 	KUNIT_EXPECT_EQ(test, tc_credit(link), 1000U - TOASTER_MAX_BEHIND);
 	KUNIT_EXPECT_EQ(test, toaster_link_submit_behind(link, &w, NULL),
 			-ENOSPC);
+}
+
+/*
+ * A WRITE taken short is followed by one of the bytes it did not take,
+ * not of those after them: the bytes stay in order, none skipped.
+ */
+static void tc_write_short_continues(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct toaster_link *link = ctx->link;
+	char __user *ubuf = (char __user *)tc_user_buf(test);
+
+	KUNIT_ASSERT_EQ(test, copy_to_user(ubuf, "0123456789", 10), 0UL);
+	ctx->fx.autoreply = true;
+	ctx->fx.reply_arg = 4;
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 10, false), 10);
+	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 3U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[0].length, 10U);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[1].length, 6U);
+	KUNIT_EXPECT_MEMEQ(test, ctx->fx.sent_data[1], "456789", 6);
+	KUNIT_EXPECT_EQ(test, ctx->fx.sent[2].length, 2U);
+	KUNIT_EXPECT_MEMEQ(test, ctx->fx.sent_data[2], "89", 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.bytes_out), 10);
 }
 
 struct tc_waker {
@@ -1021,7 +1072,7 @@ static void tc_write_behind_wakes_no_reader(struct kunit *test)
 
 	link->credit = true;
 	link->room = 100;
-	KUNIT_ASSERT_EQ(test, toaster_link_write(link, ubuf, 10, false), 10);
+	KUNIT_ASSERT_EQ(test, tc_uwrite(link, ubuf, 10, false), 10);
 	tc_read(test, &req, 10);
 	KUNIT_ASSERT_EQ(test, toaster_link_submit(link, &req), 0);
 
@@ -1054,24 +1105,24 @@ static void tc_write_behind_errors(struct kunit *test)
 	link->room = 100;
 
 	/* Taken short, though the credit promised room: data lost. */
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 30, false), 30);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 30, false), 30);
 	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 0, RIO_S_OK, 10, 90), 0);
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), -EIO);
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 5, false), -EIO);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 5, false), 5);
 	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 1, RIO_S_OK, 5, 85), 0);
 
 	/* Refused: reported by the next read, ioctl or fsync just as well. */
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 5, false), 5);
 	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 2, RIO_S_NOMEM, 0, 85), 0);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, 5, false), -EIO);
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, ubuf, 5, false), -EIO);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 5, false), 5);
 	KUNIT_EXPECT_EQ(test, tc_answer_write(ctx, 3, RIO_S_AGAIN, 0, 85), 0);
 	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), -EIO);
 	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.bytes_out), 15);
 
 	/* Unanswered when the connection dies: close() says -EIO. */
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 5, false), 5);
 	fake_abort(link, -ECONNRESET);
 	KUNIT_EXPECT_EQ(test, link->behind, 0U);
 	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), -EIO);
@@ -1082,7 +1133,7 @@ static void tc_write_behind_errors(struct kunit *test)
 	link->state = TOASTER_LINK_UP;
 	link->credit = true;
 	link->room = 100;
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, ubuf, 5, false), 5);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, ubuf, 5, false), 5);
 	KUNIT_EXPECT_EQ(test, toaster_link_sync(link), -EIO);
 	KUNIT_EXPECT_EQ(test, ctx->fx.abort_err, -ETIMEDOUT);
 }
@@ -1174,7 +1225,7 @@ static void tc_read_pipelined(struct kunit *test)
 	ctx->fx.autoreply = true;
 	ctx->fx.reply_len = 5;
 	memcpy(ctx->fx.reply_payload, "toast", 5);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, size, false), 20);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, ubuf, size, false), 20);
 	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 4U);
 	for (i = 0; i < 4; i++) {
 		KUNIT_EXPECT_EQ(test, ctx->fx.sent[i].opcode, RIO_OP_READ);
@@ -1190,14 +1241,14 @@ static void tc_read_pipelined(struct kunit *test)
 	/* No toast anywhere: EAGAIN, and it is not counted as an error. */
 	ctx->fx.reply_len = 0;
 	ctx->fx.reply_status = RIO_S_AGAIN;
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, size, true),
+	KUNIT_EXPECT_EQ(test, tc_uread(link, ubuf, size, true),
 			-EAGAIN);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 8U);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->dev.stats.errors), 0);
 
 	/* One READ's worth asked for: one READ. */
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, RIO_MAX_PAYLOAD,
-						true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, ubuf, RIO_MAX_PAYLOAD,
+				       true), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 9U);
 	KUNIT_EXPECT_EQ(test, link->stash_len, 0U);
 }
@@ -1283,7 +1334,7 @@ static void tc_read_pipelined_signal(struct kunit *test)
 	ctx->fx.reply_len = 3;
 	memcpy(ctx->fx.reply_payload, "abc", 3);
 	ctx->fx.sig_at = 2;		/* when the second is sent */
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, size, false), 3);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, ubuf, size, false), 3);
 	flush_signals(current);
 	KUNIT_ASSERT_EQ(test, ctx->fx.nsent, 5U);
 	KUNIT_EXPECT_EQ(test, ctx->fx.sent[3].opcode, RIO_OP_CANCEL);
@@ -1293,7 +1344,7 @@ static void tc_read_pipelined_signal(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, link->reads_cancelled, 2U);
 
 	/* Until they are answered, no new READ: the order would break. */
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, 8, true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, ubuf, 8, true), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 5U);
 
 	r = tc_read_resp(ctx, 1, 3);
@@ -1304,7 +1355,7 @@ static void tc_read_pipelined_signal(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, link->stash_n, 2U);
 	KUNIT_EXPECT_TRUE(test, tc_poll(link) & TC_MASK(EPOLLIN));
 
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, 8, true), 5);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, ubuf, 8, true), 5);
 	KUNIT_EXPECT_EQ(test, copy_from_user(got, ubuf, 5), 0UL);
 	KUNIT_EXPECT_MEMEQ(test, got, "defgh", 5);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 5U);
@@ -1331,9 +1382,9 @@ static void tc_read_pipelined_fault(struct kunit *test)
 	ctx->fx.reply_len = 5;
 	memcpy(ctx->fx.reply_payload, "toast", 5);
 	KUNIT_EXPECT_EQ(test,
-			toaster_link_read(link,
-					  (char __user *)edge + PAGE_SIZE - 2,
-					  3 * RIO_MAX_PAYLOAD, false), 2);
+			tc_uread(link,
+				 (char __user *)edge + PAGE_SIZE - 2,
+				 3 * RIO_MAX_PAYLOAD, false), 2);
 	KUNIT_EXPECT_EQ(test, copy_from_user(got, (char __user *)edge +
 					     PAGE_SIZE - 2, 2), 0UL);
 	KUNIT_EXPECT_MEMEQ(test, got, "to", 2);
@@ -1341,16 +1392,16 @@ static void tc_read_pipelined_fault(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, link->stash_len, 13U);
 	KUNIT_EXPECT_EQ(test, link->stash_n, 3U);
 
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, ubuf, 16, true), 13);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, ubuf, 16, true), 13);
 	KUNIT_EXPECT_EQ(test, copy_from_user(got, ubuf, 13), 0UL);
 	KUNIT_EXPECT_MEMEQ(test, got, "asttoasttoast", 13);
 	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, 3U);
 
 	/* Nothing can be copied: -EFAULT, and the toast is kept. */
 	KUNIT_EXPECT_EQ(test,
-			toaster_link_read(link,
-					  (char __user *)edge + PAGE_SIZE,
-					  8, false), -EFAULT);
+			tc_uread(link,
+				 (char __user *)edge + PAGE_SIZE,
+				 8, false), -EFAULT);
 	KUNIT_EXPECT_EQ(test, link->stash_len, 5U);
 }
 
@@ -1377,10 +1428,10 @@ static void tc_connect_in_background(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, toaster_link_hello_start(link, 500), 0);
 	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));	/* the HELLO */
 	KUNIT_EXPECT_EQ(test, tc_poll(link), 0U);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
-						true), -EAGAIN);
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, (char __user *)ubuf, 8,
-						 true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, (char __user *)ubuf, 8,
+				       true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, (char __user *)ubuf, 8,
+					true), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(link, TOASTER_IOC_POP, NULL,
 						 true), -EAGAIN);
 	/* An unknown command needs no server: ENOTTY at once, not later. */
@@ -1410,16 +1461,16 @@ static void tc_connect_in_background(struct kunit *test)
 	link = tc_new_link(test, ctx, 1000);
 	KUNIT_ASSERT_EQ(test, toaster_link_hello_start(link, 500), 0);
 	fake_abort(link, -ECONNREFUSED);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(link, (char __user *)ubuf, 8,
-						false), -ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, tc_uread(link, (char __user *)ubuf, 8,
+				       false), -ECONNREFUSED);
 	KUNIT_EXPECT_EQ(test, tc_poll(link), TC_MASK(EPOLLHUP | EPOLLERR));
 
 	/* Nobody answers: the first call fails at the deadline. */
 	link = tc_new_link(test, ctx, 100);
 	KUNIT_ASSERT_EQ(test, toaster_link_hello_start(link, 50), 0);
 	t0 = jiffies;
-	KUNIT_EXPECT_EQ(test, toaster_link_write(link, (char __user *)ubuf, 8,
-						 false), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, tc_uwrite(link, (char __user *)ubuf, 8,
+					false), -ETIMEDOUT);
 	KUNIT_EXPECT_GE(test, jiffies - t0, msecs_to_jiffies(90));
 	KUNIT_EXPECT_EQ(test, ctx->fx.abort_err, -ETIMEDOUT);
 	/* A HELLO answer arriving after the deadline changes nothing. */
@@ -1443,11 +1494,11 @@ static void tc_nonblock_never_waits(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
 
 	t0 = jiffies;
-	KUNIT_EXPECT_EQ(test, toaster_link_write(ctx->link,
-						 (char __user *)ubuf, 8, true),
+	KUNIT_EXPECT_EQ(test, tc_uwrite(ctx->link,
+					(char __user *)ubuf, 8, true),
 			-EAGAIN);
-	KUNIT_EXPECT_EQ(test, toaster_link_read(ctx->link, (char __user *)ubuf,
-						8, true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, tc_uread(ctx->link, (char __user *)ubuf,
+				       8, true), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, toaster_link_ioctl(ctx->link, TOASTER_IOC_STATUS,
 						 (void __user *)ubuf, true),
 			-EAGAIN);
@@ -1574,9 +1625,9 @@ static void tc_pop_discards_stash(struct kunit *test)
 		ctx->fx.autoreply = true;
 		ctx->fx.reply_len = 3;
 		memcpy(ctx->fx.reply_payload, "new", 3);
-		KUNIT_EXPECT_EQ(test, toaster_link_read(link,
-							(char __user *)ubuf,
-							8, true), 3);
+		KUNIT_EXPECT_EQ(test, tc_uread(link,
+					       (char __user *)ubuf,
+					       8, true), 3);
 		ctx->fx.autoreply = false;
 		KUNIT_EXPECT_EQ(test, copy_from_user(got, (char __user *)ubuf,
 						     3), 0UL);
@@ -1973,6 +2024,7 @@ static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_notify_poll),
 	KUNIT_CASE(tc_hello),
 	KUNIT_CASE(tc_write_behind),
+	KUNIT_CASE(tc_write_short_continues),
 	KUNIT_CASE(tc_write_behind_errors),
 	KUNIT_CASE(tc_write_behind_wakes_no_reader),
 	KUNIT_CASE(tc_rx_buf),

@@ -473,10 +473,12 @@ struct toaster_link *toaster_connect(struct toaster_dev *dev,
 void toaster_disconnect(struct toaster_link *link);
 
 /* io.c */
-ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
-			  size_t count, bool nonblock);
-ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
-			   size_t count, bool nonblock);
+struct iov_iter;
+
+ssize_t toaster_link_read(struct toaster_link *link, struct iov_iter *to,
+			  bool nonblock);
+ssize_t toaster_link_write(struct toaster_link *link, struct iov_iter *from,
+			   bool nonblock);
 __poll_t toaster_link_poll_mask(struct toaster_link *link);
 void toaster_link_stash_push(struct toaster_link *link, void *buf, u32 off,
 			     u32 len);

@@ -18,7 +18,7 @@
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
-#include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "client.h"
 #include "rio/buf.h"
@@ -89,11 +89,11 @@ void toaster_link_discard_stash(struct toaster_link *link)
  * empty, or -EFAULT.
  */
 static ssize_t toaster_read_stash_once(struct toaster_link *link,
-				       char __user *buf, size_t count)
+				       struct iov_iter *to)
 {
 	struct toaster_stash *e;
-	size_t n, left;
 	void *ref;
+	size_t n;
 	u32 off, gen;
 
 	spin_lock_bh(&link->lock);
@@ -102,15 +102,14 @@ static ssize_t toaster_read_stash_once(struct toaster_link *link,
 		return 0;
 	}
 	e = &link->stash[link->stash_head];
-	n = min_t(size_t, count, e->len);
+	n = min_t(size_t, iov_iter_count(to), e->len);
 	ref = rio_buf_get(e->buf);
 	off = e->off;
 	gen = link->stash_gen;
 	spin_unlock_bh(&link->lock);
 
 	/* Our reference keeps the bytes if a POP throws the stash away. */
-	left = copy_to_user(buf, ref + off, n);
-	n -= left;
+	n = copy_to_iter(ref + off, n, to);
 
 	spin_lock_bh(&link->lock);
 	if (link->stash_gen == gen) {	/* not discarded meanwhile */
@@ -126,14 +125,14 @@ static ssize_t toaster_read_stash_once(struct toaster_link *link,
 }
 
 /* Return stashed toast: bytes, 0 if the stash is empty, or -EFAULT. */
-static ssize_t toaster_read_stash(struct toaster_link *link, char __user *buf,
-				  size_t count)
+static ssize_t toaster_read_stash(struct toaster_link *link,
+				  struct iov_iter *to)
 {
-	ssize_t ret;
 	size_t done = 0;
+	ssize_t ret;
 
-	while (done < count) {
-		ret = toaster_read_stash_once(link, buf + done, count - done);
+	while (iov_iter_count(to)) {
+		ret = toaster_read_stash_once(link, to);
 		if (ret <= 0)
 			return done ? done : ret;
 		done += ret;
@@ -233,10 +232,10 @@ static void toaster_reads_abandon(struct toaster_link *link,
  */
 static ssize_t toaster_reads_collect(struct toaster_link *link,
 				     struct toaster_reads *r,
-				     char __user *buf)
+				     struct iov_iter *to)
 {
 	struct toaster_req *req;
-	size_t done = 0, left;
+	size_t done = 0, n;
 	int ret, first = 0;
 	unsigned int i;
 
@@ -254,14 +253,14 @@ static ssize_t toaster_reads_collect(struct toaster_link *link,
 		if (ret || !req->resp_len)
 			continue;
 
-		left = copy_to_user(buf + done, req->resp_buf, req->resp_len);
-		done += req->resp_len - left;
-		if (left) {
+		n = copy_to_iter(req->resp_buf, req->resp_len, to);
+		done += n;
+		if (n < req->resp_len) {
 			/* Keep what did not reach the user: no toast is lost. */
 			spin_lock_bh(&link->lock);
 			toaster_link_stash_push(link,
 						rio_buf_get(req->resp_buf),
-						req->resp_len - left, left);
+						n, req->resp_len - n);
 			spin_unlock_bh(&link->lock);
 			toaster_reads_abandon(link, r, i + 1);
 			return done ? done : -EFAULT;
@@ -274,8 +273,8 @@ static ssize_t toaster_reads_collect(struct toaster_link *link,
  * One round of READs. Return: bytes, 0 at EOF, or a negative errno
  * (-EAGAIN: no toast yet).
  */
-static ssize_t toaster_read_once(struct toaster_link *link, char __user *buf,
-				 size_t count, bool nonblock)
+static ssize_t toaster_read_once(struct toaster_link *link,
+				 struct iov_iter *to, bool nonblock)
 {
 	struct toaster_reads r;
 	unsigned int i;
@@ -284,9 +283,9 @@ static ssize_t toaster_read_once(struct toaster_link *link, char __user *buf,
 	ret = toaster_link_lock(link, nonblock);
 	if (ret)
 		return ret;
-	ret = toaster_reads_send(link, &r, count, nonblock);
+	ret = toaster_reads_send(link, &r, iov_iter_count(to), nonblock);
 	if (!ret)
-		ret = toaster_reads_collect(link, &r, buf);
+		ret = toaster_reads_collect(link, &r, to);
 	mutex_unlock(&link->req_mutex);
 	for (i = 0; i < r.n; i++)
 		rio_buf_put(r.req[i].resp_buf);
@@ -343,13 +342,12 @@ static int toaster_wait_read_resolved(struct toaster_link *link)
 /**
  * toaster_link_read() - read toast
  * @link: link
- * @buf: user buffer
- * @count: its size
+ * @to: where it goes (read(), readv(), io_uring, AIO)
  * @nonblock: O_NONBLOCK: never wait for toast, for the connection or for
  *	another call
  *
  * Stashed toast comes first. Otherwise one READ of at most RIO_MAX_PAYLOAD
- * bytes, and for a larger @count up to TOASTER_READ_DEPTH of them in
+ * bytes, and for a larger request up to TOASTER_READ_DEPTH of them in
  * flight at once, the later ones nonblocking: their toast is returned in
  * order. While blocking, a first READ the server answers with AGAIN (it
  * parks a request at most wait_ms) is sent again, until toast, EOF or a
@@ -360,12 +358,12 @@ static int toaster_wait_read_resolved(struct toaster_link *link)
  * link never came up (-ECONNREFUSED, -ETIMEDOUT, -EBUSY, ...), -ENOTCONN
  * after the connection died, -ERESTARTSYS, -ECONNRESET, -EFAULT.
  */
-ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
-			  size_t count, bool nonblock)
+ssize_t toaster_link_read(struct toaster_link *link, struct iov_iter *to,
+			  bool nonblock)
 {
 	ssize_t ret;
 
-	if (!count)
+	if (!iov_iter_count(to))
 		return 0;
 	ret = toaster_link_take_wb_err(link);
 	if (ret)
@@ -379,7 +377,7 @@ ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 	}
 
 	for (;;) {
-		ret = toaster_read_stash(link, buf, count);
+		ret = toaster_read_stash(link, to);
 		if (ret)
 			break;
 		ret = toaster_read_gate(link);
@@ -399,7 +397,7 @@ ssize_t toaster_link_read(struct toaster_link *link, char __user *buf,
 		if (ret)
 			break;
 
-		ret = toaster_read_once(link, buf, count, nonblock);
+		ret = toaster_read_once(link, to, nonblock);
 		if (ret != -EAGAIN || nonblock)
 			break;
 		if (signal_pending(current)) {
@@ -416,8 +414,7 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_read);
 /**
  * toaster_link_write() - put bread into the toaster
  * @link: link
- * @buf: user buffer
- * @count: bytes to write
+ * @from: the bytes to write (write(), writev(), io_uring, AIO)
  * @nonblock: O_NONBLOCK: never wait for room, for the connection or for
  *	another call
  *
@@ -429,13 +426,13 @@ EXPORT_SYMBOL_IF_KUNIT(toaster_link_read);
  * server's answer tells how much of it was taken anyway. So short writes
  * and EAGAIN are exactly what the server did.
  *
- * Return: bytes accepted (possibly fewer than @count), or a negative errno
+ * Return: bytes accepted (possibly fewer than asked), or a negative errno
  * when none were: -EAGAIN, the reason the link never came up, -ENOTCONN,
  * -ERESTARTSYS, -ETIMEDOUT, -ECONNRESET, -EFAULT, -ENOMEM, the server's
  * refusal, -EIO (an earlier write-behind failed).
  */
-ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
-			   size_t count, bool nonblock)
+ssize_t toaster_link_write(struct toaster_link *link, struct iov_iter *from,
+			   bool nonblock)
 {
 	unsigned int flags = TOASTER_REQ_RESOLVE;
 	size_t done = 0;
@@ -450,8 +447,8 @@ ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 	if (nonblock)
 		flags |= TOASTER_REQ_NONBLOCK;
 
-	while (done < count) {
-		size_t n = min_t(size_t, count - done, link->max_payload);
+	while (iov_iter_count(from)) {
+		size_t n = min_t(size_t, iov_iter_count(from), link->max_payload);
 		struct toaster_req req = {};
 		void *p;
 
@@ -462,7 +459,7 @@ ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 			ret = -ENOMEM;
 			break;
 		}
-		if (copy_from_user(p, buf + done, n)) {
+		if (copy_from_iter(p, n, from) != n) {
 			rio_buf_put(p);
 			ret = -EFAULT;
 			break;
@@ -481,6 +478,8 @@ ssize_t toaster_link_write(struct toaster_link *link, const char __user *buf,
 
 		req.payload = p;
 		ret = toaster_link_request(link, &req, flags);
+		/* What the server did not take is sent again, or not written. */
+		iov_iter_revert(from, n - (ret ? 0 : req.resp_arg));
 		if (ret == -EAGAIN && !nonblock && !done) {
 			if (signal_pending(current)) {
 				ret = -ERESTARTSYS;

@@ -244,6 +244,8 @@ static int toaster_open(struct inode *inode, struct file *file)
 		return PTR_ERR(link);
 	}
 	file->private_data = link;
+	/* RWF_NOWAIT and io_uring: IOCB_NOWAIT is handled as O_NONBLOCK. */
+	file->f_mode |= FMODE_NOWAIT;
 	return 0;
 }
 
@@ -258,18 +260,27 @@ static int toaster_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static ssize_t toaster_read(struct file *file, char __user *buf, size_t count,
-			    loff_t *ppos)
+/*
+ * O_NONBLOCK, and IOCB_NOWAIT (RWF_NOWAIT, io_uring's first try, which
+ * then waits for poll() or hands the call to a worker): never wait for
+ * toast, room, the connection or another call of the file.
+ */
+static bool toaster_iocb_nonblock(const struct kiocb *iocb)
 {
-	return toaster_link_read(file->private_data, buf, count,
-				 file->f_flags & O_NONBLOCK);
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+	       (iocb->ki_flags & IOCB_NOWAIT);
 }
 
-static ssize_t toaster_write(struct file *file, const char __user *buf,
-			     size_t count, loff_t *ppos)
+static ssize_t toaster_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	return toaster_link_write(file->private_data, buf, count,
-				  file->f_flags & O_NONBLOCK);
+	return toaster_link_read(iocb->ki_filp->private_data, to,
+				 toaster_iocb_nonblock(iocb));
+}
+
+static ssize_t toaster_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	return toaster_link_write(iocb->ki_filp->private_data, from,
+				  toaster_iocb_nonblock(iocb));
 }
 
 /* close(): the bytes write() returned for early are the server's by now. */
@@ -304,8 +315,8 @@ static const struct file_operations toaster_fops = {
 	.owner		= THIS_MODULE,
 	.open		= toaster_open,
 	.release	= toaster_release,
-	.read		= toaster_read,
-	.write		= toaster_write,
+	.read_iter	= toaster_read_iter,
+	.write_iter	= toaster_write_iter,
 	.flush		= toaster_flush,
 	.fsync		= toaster_fsync,
 	.poll		= toaster_poll,

@@ -3,7 +3,8 @@
 #
 # End-to-end tests of the client, toaster.ko, against toaster_server.ko on
 # loopback: /dev/toasterN as a file, toasterctl, poll and signals
-# (toaster_poll_test), refusals, timeouts and the server going away.
+# (toaster_poll_test), io_uring and RWF_NOWAIT (toaster_uring_test),
+# refusals, timeouts and the server going away.
 # Prints one KTAP document; leaves no module loaded.
 
 # shellcheck disable=SC1090 # the harness passes the path
@@ -15,7 +16,7 @@ T1=/dev/toaster1
 T2=/dev/toaster2
 T3=/dev/toaster3	# no toaster 3 on the server: nothing listens on 5003
 
-ktap_plan 51
+ktap_plan 52
 
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
@@ -181,6 +182,10 @@ ktap_check "server=::1 module parameter" sh -c \
 ktap_check "poll, epoll, O_NONBLOCK and signals" toaster_poll_test -d $T1
 ktap_check "a stream under a hail of signals comes back whole and in order" \
 	toaster_poll_test -d $T1 --stress 120
+
+# --- io_uring at queue depth 32, RWF_NOWAIT -------------------------------------
+ktap_check "io_uring at queue depth 32 and RWF_NOWAIT: every byte once" \
+	toaster_uring_test -d $T1 -q 32 -t $TOAST_MS
 
 # --- a server that accepts and never answers ----------------------------------
 # open() runs under misc_mtx, which every misc device shares: it must not
