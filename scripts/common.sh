@@ -76,3 +76,14 @@ toaster_kernel_select() {
 
 # Directory in which the modules for the selected kernel are built.
 toaster_moddir() { echo "$TOASTER_BUILD/$KLABEL"; }
+
+# Sets TOASTER_JOBS to make's arguments for one job per CPU (-jN), or to
+# nothing when a parent make passed its own -j or jobserver: a second -j
+# would make the child warn, and a build with a warning fails.
+toaster_make_jobs() {
+	TOASTER_JOBS=()
+	case " ${MAKEFLAGS:-} " in
+	*" -j"* | *jobserver*) ;;
+	*) TOASTER_JOBS=(-j"$(nproc)") ;;
+	esac
+}
