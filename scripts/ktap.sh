@@ -32,6 +32,13 @@
 #                             number of results matches the plan (when no
 #                             plan was printed, print it now, at the end)
 #
+# Besides KTAP:
+#   rmmod_wait MODULE SECONDS  rmmod MODULE, and while it is busy try again
+#                             every 0.5 s for SECONDS (under lockdep a client
+#                             socket pins toaster_rio, the owner of its lock
+#                             class, until TCP has destroyed it, shortly
+#                             after close); only the last try's error shows
+#
 # Test names must not contain '#' (it starts a directive); it is replaced.
 # stderr is not part of the document: it goes to the VM console.
 
@@ -160,4 +167,14 @@ ktap_finish() {
 	fi
 	[ $_ktap_fail -eq 0 ] || exit 1
 	exit 0
+}
+
+rmmod_wait() {
+	_ktap_tries=$(($2 * 2))
+	while [ "$_ktap_tries" -gt 0 ]; do
+		rmmod "$1" 2>/dev/null && return 0
+		sleep 0.5
+		_ktap_tries=$((_ktap_tries - 1))
+	done
+	rmmod "$1"
 }

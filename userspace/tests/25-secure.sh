@@ -155,8 +155,10 @@ relay_start --flip 40
 ktap_check_fails_with "a bit flipped in the handshake: EKEYREJECTED" "rejected" toasterctl status
 relay_stop
 
-ktap_check "unload the modules" sh -c \
-	"rmmod toaster && rmmod toaster_server && i=0; while [ \$i -lt 60 ]; do
-		rmmod toaster_rio 2>/dev/null && exit 0; sleep 0.5; i=\$((i + 1)); done
-	 ss -tanoe; rmmod toaster_rio"
+if out=$(rmmod toaster 2>&1 && rmmod toaster_server 2>&1 &&
+	rmmod_wait toaster_rio 30 2>&1); then
+	ktap_ok "unload the modules"
+else
+	ktap_not_ok "unload the modules" "$out" "$(ss -tanoe 2>&1)"
+fi
 ktap_finish

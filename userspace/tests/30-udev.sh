@@ -273,9 +273,10 @@ else
 	fi
 fi
 
-# Under lockdep a client socket pins toaster_rio (the owner of its lock
-# class) until TCP has destroyed it, shortly after close: allow for that.
-ktap_check "unload toaster and toaster_rio" sh -c \
-	"rmmod toaster && for i in 1 2 3 4 5 6 7 8 9 10; do
-		rmmod toaster_rio 2>/dev/null && exit 0; sleep 0.5; done; rmmod toaster_rio"
+# A client socket may pin toaster_rio a while after close (rmmod_wait).
+if out=$(rmmod toaster 2>&1 && rmmod_wait toaster_rio 5 2>&1); then
+	ktap_ok "unload toaster and toaster_rio"
+else
+	ktap_not_ok "unload toaster and toaster_rio" "$out"
+fi
 ktap_finish

@@ -21,11 +21,7 @@ cleanup() {
 	fi
 	rmmod toaster 2>/dev/null
 	rmmod toaster_server 2>/dev/null
-	i=0
-	while ! rmmod toaster_rio 2>/dev/null && [ $i -lt 10 ]; do
-		sleep 0.5
-		i=$((i + 1))
-	done
+	rmmod_wait toaster_rio 5 2>/dev/null
 	rm -f /tmp/t40.*
 }
 trap cleanup EXIT

@@ -200,20 +200,13 @@ ktap_check "after the reload, opening again works" ns toasterctl status
 ktap_check "sysfs state disconnected after it all" \
 	sh -c "[ \"\$(cat $SYS/state)\" = disconnected ]"
 
-# Under lockdep a client socket pins toaster_rio until TCP destroyed it;
+# A client socket may pin toaster_rio a while after close (rmmod_wait);
 # if one still does after 5 s, say which.
-unload_all() {
-	rmmod toaster && rmmod toaster_server || return 1
-	for _i in 1 2 3 4 5 6 7 8 9 10; do
-		rmmod toaster_rio 2>/dev/null && return 0
-		sleep 0.5
-	done
-	return 1
-}
-if unload_all; then
+if out=$(rmmod toaster 2>&1 && rmmod toaster_server 2>&1 &&
+	rmmod_wait toaster_rio 5 2>&1); then
 	ktap_ok "unload the modules"
 else
-	ktap_not_ok "unload the modules" "$(rmmod toaster_rio 2>&1)" \
+	ktap_not_ok "unload the modules" "$out" \
 		"client sockets left:" "$(ns ss -tanoi 2>&1)"
 fi
 ktap_finish

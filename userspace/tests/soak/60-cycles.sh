@@ -17,16 +17,6 @@ M=$TOASTER_MODDIR
 
 ktap_plan 4
 
-# rmmod_retry MODULE: under lockdep a closing client socket pins
-# toaster_rio until TCP destroyed it: retry for 10 s.
-rmmod_retry() {
-	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-		rmmod "$1" 2>/dev/null && return 0
-		sleep 0.5
-	done
-	rmmod "$1"
-}
-
 i=0 bad_stream=0 bad_unload=0
 while [ $i -lt "$N" ]; do
 	if ! { insmod "$M/toaster_rio.ko" &&
@@ -42,8 +32,8 @@ while [ $i -lt "$N" ]; do
 		bad_stream=$((bad_stream + 1))
 		ktap_diag "cycle $i: $(cat /tmp/soak.out)"
 	fi
-	rmmod_retry toaster || bad_unload=$((bad_unload + 1))
-	rmmod_retry toaster_rio || bad_unload=$((bad_unload + 1))
+	rmmod_wait toaster 10 || bad_unload=$((bad_unload + 1))
+	rmmod_wait toaster_rio 10 || bad_unload=$((bad_unload + 1))
 	i=$((i + 1))
 done
 ktap_diag "cycles: $i of $N; last stream: $(cat /tmp/soak.out)"
