@@ -40,37 +40,11 @@
 
 #include <linux/toaster.h>
 
+#include "check.h"
+
 #define MAX_DEPTH	64
 
 static const char *dev = "/dev/toaster1";
-static int checks, failures;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (!ok)
-		failures++;
-	printf("%s %d - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "toaster_uring_test: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 /* A hang is a failure, not a stuck test run. */
 static void on_alarm(int sig)
@@ -115,7 +89,7 @@ static int reap(struct io_uring *ring, unsigned int *idx)
 		ret = io_uring_wait_cqe(ring, &cqe);
 	} while (ret == -EINTR);
 	if (ret)
-		die("io_uring_wait_cqe: %s", strerror(-ret));
+		fatal("io_uring_wait_cqe: %s", strerror(-ret));
 	res = cqe->res;
 	*idx = (unsigned int)cqe->user_data;
 	io_uring_cqe_seen(ring, cqe);
@@ -127,7 +101,7 @@ static struct io_uring_sqe *sqe_get(struct io_uring *ring)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
 	if (!sqe)
-		die("io_uring_get_sqe: the ring is full");
+		fatal("io_uring_get_sqe: the ring is full");
 	return sqe;
 }
 
@@ -152,7 +126,7 @@ static int write_linked(struct io_uring *ring, int fd, uint32_t *buf,
 	}
 	ret = io_uring_submit(ring);
 	if (ret != (int)depth)
-		die("io_uring_submit: %d of %u", ret, depth);
+		fatal("io_uring_submit: %d of %u", ret, depth);
 	for (n = 0; n < depth; n++) {
 		ret = reap(ring, &idx);
 		if (ret == (int)chunk)
@@ -192,7 +166,7 @@ static int read_back(struct io_uring *ring, int fd, size_t size,
 	int ok = 1, ret;
 
 	if (!bufs || !runs)
-		die("out of memory");
+		fatal("out of memory");
 	for (;;) {
 		for (idx = 0; idx < depth && asked < size; idx++) {
 			struct io_uring_sqe *sqe;
@@ -254,17 +228,17 @@ static void toaster_reset(int fd, size_t size)
 
 	/* Blocking: waits for the connection, so nothing below is EAGAIN for it. */
 	if (ioctl(fd, TOASTER_IOC_STATUS, &st) < 0)
-		die("%s: status: %s", dev, strerror(errno));
+		fatal("%s: status: %s", dev, strerror(errno));
 	if (ioctl(fd, TOASTER_IOC_POP) < 0)
-		die("%s: pop: %s", dev, strerror(errno));
+		fatal("%s: pop: %s", dev, strerror(errno));
 	if (st.capacity < cap && ioctl(fd, TOASTER_IOC_SET_CAPACITY, &cap) < 0)
-		die("%s: capacity %u: %s", dev, cap, strerror(errno));
+		fatal("%s: capacity %u: %s", dev, cap, strerror(errno));
 }
 
 static void set_darkness(int fd, __u32 d)
 {
 	if (ioctl(fd, TOASTER_IOC_SET_DARKNESS, &d) < 0)
-		die("%s: darkness %u: %s", dev, d, strerror(errno));
+		fatal("%s: darkness %u: %s", dev, d, strerror(errno));
 }
 
 static void nowait_checks(int fd, unsigned long toast_ms)
@@ -349,13 +323,13 @@ int main(int argc, char **argv)
 	alarm(60);
 	fd = open(dev, O_RDWR);
 	if (fd < 0)
-		die("%s: %s", dev, strerror(errno));
+		fatal("%s: %s", dev, strerror(errno));
 	ret = io_uring_queue_init(2 * MAX_DEPTH, &ring, 0);
 	if (ret)
-		die("io_uring_queue_init: %s", strerror(-ret));
+		fatal("io_uring_queue_init: %s", strerror(-ret));
 	wbuf = malloc(size);
 	if (!wbuf)
-		die("out of memory");
+		fatal("out of memory");
 
 	toaster_reset(fd, size);
 	nowait_checks(fd, toast_ms);
