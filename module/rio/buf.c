@@ -15,6 +15,13 @@
  * A recycled buffer is not cleared: no user sends or reads a byte of a
  * payload it has not written (or received) itself, so a previous payload
  * never shows through.
+ *
+ * Large payloads are sent by reference (rio_sock_send_pages()): TCP holds
+ * their pages, not a copy, until the peer has acknowledged them, which can
+ * be after the last payload reference is gone. So a pooled large buffer is
+ * handed out again only once its pages are TCP's no more (page count 1);
+ * until then it waits in the pool, or a new one is allocated. Freeing one
+ * early is safe: its pages stay until TCP puts them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -84,16 +91,40 @@ static void rio_free_work_fn(struct work_struct *work)
 		kvfree(b);
 }
 
+/* Bytes of a whole RIO_BUF_CLASS_MAX buffer, header included. */
+#define RIO_BUF_MAX_SIZE	(offsetof(struct rio_buf, data) + RIO_MAX_PAYLOAD)
+
+/* Is no page of @b still held by someone else (TCP, sending it)? */
+static bool rio_buf_idle(const struct rio_buf *b)
+{
+	const u8 *p = (const u8 *)b;
+	size_t off;
+
+	if (b->class != RIO_BUF_CLASS_MAX)
+		return true;	/* kmalloc memory is always sent by copy */
+	/* vmalloc() memory starts on a page: this visits every page. */
+	for (off = 0; off < RIO_BUF_MAX_SIZE; off += PAGE_SIZE)
+		if (page_ref_count(vmalloc_to_page(p + off)) != 1)
+			return false;
+	return true;
+}
+
+/* The most recently pooled buffer of @class that is idle, or NULL. */
 static struct rio_buf *rio_pool_take(enum rio_buf_class class)
 {
 	struct rio_pool *pool = &rio_pools[class];
 	struct rio_buf *b = NULL;
 	unsigned long flags;
+	unsigned int i;
 
 	spin_lock_irqsave(&rio_pool_lock, flags);
-	if (pool->len) {
-		b = pool->bufs[--pool->len];
+	for (i = pool->len; i-- > 0; ) {
+		if (!rio_buf_idle(pool->bufs[i]))
+			continue;
+		b = pool->bufs[i];
+		pool->bufs[i] = pool->bufs[--pool->len];
 		rio_pool_used = true;
+		break;
 	}
 	spin_unlock_irqrestore(&rio_pool_lock, flags);
 	return b;
@@ -146,8 +177,7 @@ static struct rio_buf *rio_buf_new(enum rio_buf_class class, size_t size)
 		b = rio_pool_take(class) ?: kmalloc(RIO_BUF_MID, GFP_KERNEL);
 		break;
 	default:
-		b = rio_pool_take(class) ?:
-		    vmalloc(struct_size(b, data, RIO_MAX_PAYLOAD));
+		b = rio_pool_take(class) ?: vmalloc(RIO_BUF_MAX_SIZE);
 		break;
 	}
 	if (b)
@@ -241,6 +271,22 @@ void rio_buf_put(void *data)
 		schedule_work(&rio_free_work);
 }
 EXPORT_SYMBOL_NS_GPL(rio_buf_put, TOASTER_RIO);
+
+/**
+ * rio_buf_by_ref() - may @data be sent by reference to its pages?
+ * @data: from rio_buf_alloc()
+ *
+ * True for the large payloads, whose memory is whole pages (vmalloc);
+ * kmalloc memory (slab) cannot be lent to TCP.
+ *
+ * Return: true if rio_sock_send_pages() may send it.
+ */
+bool rio_buf_by_ref(const void *data)
+{
+	return container_of(data, struct rio_buf, data[0])->class ==
+	       RIO_BUF_CLASS_MAX;
+}
+EXPORT_SYMBOL_NS_GPL(rio_buf_by_ref, TOASTER_RIO);
 
 /**
  * rio_buf_pooled() - recycled buffers waiting in the pools

@@ -23,6 +23,7 @@ void *rio_buf_alloc(size_t len);
 void *rio_buf_dup(const void *src, size_t len);
 void *rio_buf_get(void *data);
 void rio_buf_put(void *data);
+bool rio_buf_by_ref(const void *data);
 unsigned int rio_buf_pooled(void);
 void rio_buf_pool_flush(void);
 void rio_buf_exit(void);

@@ -10,7 +10,8 @@
  * wakes its waiter with no workqueue in between.
  * Frames are sent inline by rio_conn_send() under tx_mutex (no wakeup on
  * the hot path); when the socket is full the rest waits for write space and
- * tx_work.
+ * tx_work. A large payload is lent to TCP by reference to its pages, not
+ * copied (rio_conn_tx_pages()); buf.c recycles it only once TCP let go.
  *
  * Secure mode (rio_conn_set_psk()): the PSK handshake runs here, before
  * the owner sees or sends a frame: its AUTH frames go out in clear ahead
@@ -215,15 +216,93 @@ static int rio_conn_tx_seal(struct rio_conn *conn, struct rio_tx *tx)
 }
 
 /*
+ * Send the rest of @tx from rio_conn.tx_off, as one kvec array: header and
+ * payload (or the sealed record) are copied into the socket once.
+ * Return: 1 when all of it is out, 0 when the socket is full, or an error.
+ */
+static int rio_conn_tx_copy(struct rio_conn *conn, struct rio_tx *tx,
+			    int flags)
+{
+	struct msghdr msg = {};
+	struct kvec iov[2];
+	size_t off, total;
+	int n, ret;
+
+	do {
+		off = conn->tx_off;
+		n = 0;
+		if (tx->sealed) {
+			iov[n].iov_base = conn->tx_rec + off;
+			iov[n++].iov_len = conn->tx_rec_len - off;
+		} else if (off < sizeof(tx->hdr)) {
+			iov[n].iov_base = (u8 *)&tx->hdr + off;
+			iov[n++].iov_len = sizeof(tx->hdr) - off;
+			off = 0;
+		} else {
+			off -= sizeof(tx->hdr);
+		}
+		if (tx->len && !tx->sealed) {
+			iov[n].iov_base = (u8 *)tx->payload + off;
+			iov[n++].iov_len = tx->len - off;
+		}
+		total = iov[0].iov_len + (n > 1 ? iov[1].iov_len : 0);
+
+		msg.msg_flags = flags;
+		ret = kernel_sendmsg(conn->sock, &msg, iov, n, total);
+		if (ret == -EAGAIN)
+			return 0;	/* sk_write_space requeues tx_work */
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+		conn->tx_off += ret;
+	} while ((size_t)ret < total);
+	return 1;
+}
+
+/*
+ * The same for a large plain frame: the header by copy, the payload by
+ * reference to its pages (rio_sock_send_pages()). That spares TCP a copy
+ * of it and the zeroed pages that copy would go into.
+ */
+static int rio_conn_tx_pages(struct rio_conn *conn, struct rio_tx *tx,
+			     int flags)
+{
+	size_t off;
+	int ret;
+
+	while (conn->tx_off < sizeof(tx->hdr)) {
+		struct kvec iov = {
+			.iov_base = (u8 *)&tx->hdr + conn->tx_off,
+			.iov_len = sizeof(tx->hdr) - conn->tx_off,
+		};
+		struct msghdr msg = { .msg_flags = flags | MSG_MORE };
+
+		ret = kernel_sendmsg(conn->sock, &msg, &iov, 1, iov.iov_len);
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+		conn->tx_off += ret;
+	}
+	while ((off = conn->tx_off - sizeof(tx->hdr)) < tx->len) {
+		ret = rio_sock_send_pages(conn->sock, (u8 *)tx->payload + off,
+					  tx->len - off, flags);
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+		conn->tx_off += ret;
+	}
+	return 1;
+}
+
+/*
  * Send queued frames until done or the socket is full. A frame with more
  * queued behind it goes out with MSG_MORE, so that frames queued together
  * (a NOTIFY and the answer it precedes) leave in one segment.
  */
 static int rio_conn_tx_flush(struct rio_conn *conn)
 {
-	struct msghdr msg = {};
-	struct kvec iov[2];
-	int ret;
+	int flags, ret;
 
 	lockdep_assert_held(&conn->tx_mutex);
 
@@ -235,8 +314,6 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 
 	for (;;) {
 		struct rio_tx *tx = conn->tx_cur;
-		size_t off, total = 0;
-		int i, n = 0;
 
 		/* Secure: the owner's frames wait for the handshake. */
 		if (!tx && !rio_conn_tx_ready(conn))
@@ -259,40 +336,18 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 			}
 		}
 
-		/* Header and payload go out as one kvec array, no copy. */
-		off = conn->tx_off;
-		if (tx->sealed) {
-			iov[n].iov_base = conn->tx_rec + off;
-			iov[n++].iov_len = conn->tx_rec_len - off;
-		} else if (off < sizeof(tx->hdr)) {
-			iov[n].iov_base = (u8 *)&tx->hdr + off;
-			iov[n++].iov_len = sizeof(tx->hdr) - off;
-			off = 0;
-		} else {
-			off -= sizeof(tx->hdr);
-		}
-		if (tx->len && !tx->sealed) {
-			iov[n].iov_base = (u8 *)tx->payload + off;
-			iov[n++].iov_len = tx->len - off;
-		}
-		for (i = 0; i < n; i++)
-			total += iov[i].iov_len;
-
 		/* tx_list only changes under tx_mutex, which we hold. */
-		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+		flags = MSG_DONTWAIT | MSG_NOSIGNAL;
 		if (!list_empty(&conn->tx_list))
-			msg.msg_flags |= MSG_MORE;
-		ret = kernel_sendmsg(conn->sock, &msg, iov, n, total);
-		if (ret == -EAGAIN)
-			return 0;	/* sk_write_space requeues tx_work */
+			flags |= MSG_MORE;
+		if (!tx->sealed && tx->len && rio_buf_by_ref(tx->payload))
+			ret = rio_conn_tx_pages(conn, tx, flags);
+		else
+			ret = rio_conn_tx_copy(conn, tx, flags);
 		if (ret <= 0)
-			return ret ? ret : -EPIPE;
-
-		conn->tx_off += ret;
-		if (ret == total) {
-			conn->tx_cur = NULL;
-			rio_conn_tx_done(conn, tx);
-		}
+			return ret;
+		conn->tx_cur = NULL;
+		rio_conn_tx_done(conn, tx);
 	}
 }
 

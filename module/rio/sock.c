@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Socket helpers shared by the client and the server: address literals,
- * per-socket options, lockdep classes for kernel sockets.
+ * per-socket options, lockdep classes for kernel sockets, sending pages by
+ * reference.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bvec.h>
 #include <linux/export.h>
 #include <linux/inet.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/tcp.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
 #include <net/sock.h>
+#include <toaster/rio.h>
 
 #include "sock.h"
 
@@ -116,3 +122,73 @@ void rio_sock_reclassify(struct socket *sock)
 	}
 }
 EXPORT_SYMBOL_NS_GPL(rio_sock_reclassify, TOASTER_RIO);
+
+#ifndef RIO_HAVE_KERNEL_SENDPAGE
+/* 6.5 and later (Kbuild): one sendmsg() lends TCP every page of the range. */
+static int rio_send_pages(struct socket *sock, const u8 *p, size_t len,
+			  int flags)
+{
+	struct bio_vec bv[RIO_MAX_PAYLOAD / PAGE_SIZE + 1];
+	struct msghdr msg = { .msg_flags = flags | MSG_SPLICE_PAGES };
+	unsigned int n = 0;
+	size_t done = 0;
+
+	while (done < len && n < ARRAY_SIZE(bv)) {
+		size_t off = offset_in_page(p + done);
+		size_t k = min(len - done, PAGE_SIZE - off);
+
+		bvec_set_page(&bv[n++], vmalloc_to_page(p + done), k, off);
+		done += k;
+	}
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, n, done);
+	return sock_sendmsg(sock, &msg);
+}
+#else
+/* 6.1: kernel_sendpage(), a page at a time, all but the last corked. */
+static int rio_send_pages(struct socket *sock, const u8 *p, size_t len,
+			  int flags)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t off = offset_in_page(p + done);
+		size_t k = min(len - done, PAGE_SIZE - off);
+		int f = flags, ret;
+
+		if (done + k < len)
+			f |= MSG_MORE | MSG_SENDPAGE_NOTLAST;
+		ret = kernel_sendpage(sock, vmalloc_to_page(p + done), off, k,
+				      f);
+		if (ret <= 0)
+			return done ? done : ret;
+		done += ret;
+		if ((size_t)ret < k)
+			break;		/* the socket is full */
+	}
+	return done;
+}
+#endif
+
+/**
+ * rio_sock_send_pages() - send vmalloc() memory without copying it
+ * @sock: connected TCP socket
+ * @addr: the bytes, in vmalloc() memory (rio_buf_by_ref())
+ * @len: how many, at most RIO_MAX_PAYLOAD
+ * @flags: MSG_* flags, as for kernel_sendmsg()
+ *
+ * TCP takes a reference on each page and reads it until the peer has
+ * acknowledged it, after this returns: the bytes must not change until
+ * the pages are TCP's no more (buf.c waits for that before it recycles a
+ * buffer).
+ *
+ * Return: bytes sent, possibly fewer than @len when the socket is full,
+ * or a negative errno (-EAGAIN: none fit).
+ */
+int rio_sock_send_pages(struct socket *sock, const void *addr, size_t len,
+			int flags)
+{
+	if (WARN_ON_ONCE(!is_vmalloc_addr(addr) || len > RIO_MAX_PAYLOAD))
+		return -EINVAL;
+	return rio_send_pages(sock, addr, len, flags);
+}
+EXPORT_SYMBOL_NS_GPL(rio_sock_send_pages, TOASTER_RIO);
