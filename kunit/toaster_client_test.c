@@ -14,6 +14,7 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/sched/signal.h>
 #include <linux/mman.h>
 #include <linux/poll.h>
 #include <linux/sched/task.h>
@@ -614,6 +615,7 @@ static int tc_thread_fn(void *data)
 	else
 		t->ret = toaster_link_request(t->link, &t->req,
 					      t->resolve ? TOASTER_REQ_RESOLVE : 0);
+	clear_notify_signal();	/* tc_nonblock_task_work() may have set it */
 	complete(&t->done);
 	return 0;
 }
@@ -1363,6 +1365,39 @@ static void tc_read_pipelined_signal(struct kunit *test)
 }
 
 /*
+ * Task work is no signal: io_uring sets TIF_NOTIFY_SIGNAL on a task that
+ * tries an IOCB_NOWAIT read inline when other requests of it complete. A
+ * RIO_F_NONBLOCK READ, which the server answers at once, is waited for,
+ * not cancelled into an EINTR that io_uring would report.
+ */
+static void tc_nonblock_task_work(struct kunit *test)
+{
+	struct tc_ctx *ctx = test->priv;
+	struct tc_thread t = {};
+	unsigned int sent = ctx->fx.nsent;
+	struct rio_msg r;
+
+	tc_read(test, &t.req, 8);
+	t.req.msg.flags = RIO_F_NONBLOCK;
+	tc_thread_start(test, &t, ctx->link, false);
+	KUNIT_ASSERT_TRUE(test, tc_wait_sent(ctx));
+	msleep(20);		/* asleep in its wait by now */
+	/* set_notify_signal(), whose wake_up_state() modules cannot call. */
+	set_tsk_thread_flag(t.task, TIF_NOTIFY_SIGNAL);
+	wake_up_process(t.task);
+	msleep(50);
+	KUNIT_EXPECT_FALSE(test, completion_done(&t.done));
+	KUNIT_EXPECT_EQ(test, ctx->fx.nsent, sent + 1);	/* no CANCEL */
+
+	r = tc_read_resp(ctx, sent, 5);
+	KUNIT_EXPECT_EQ(test, toaster_link_frame(ctx->link, &r, "toast"), 0);
+	KUNIT_EXPECT_EQ(test, tc_thread_join(&t), 0);
+	KUNIT_EXPECT_EQ(test, t.req.resp_len, 5U);
+	KUNIT_EXPECT_MEMEQ(test, t.req.resp_buf, "toast", 5);
+	KUNIT_EXPECT_EQ(test, ctx->link->reads_cancelled, 0U);
+}
+
+/*
  * A copy to the user that faults halfway: what was copied is returned,
  * the rest of that toast and the toast of the READs behind it is stashed,
  * in order: no byte lost, none twice.
@@ -2031,6 +2066,7 @@ static struct kunit_case toaster_client_cases[] = {
 	KUNIT_CASE(tc_read_pipelined),
 	KUNIT_CASE(tc_submit_more_room),
 	KUNIT_CASE(tc_read_pipelined_signal),
+	KUNIT_CASE(tc_nonblock_task_work),
 	KUNIT_CASE(tc_read_pipelined_fault),
 	KUNIT_CASE(tc_connect_in_background),
 	KUNIT_CASE(tc_nonblock_never_waits),

@@ -299,16 +299,17 @@ static bool toaster_wait_on(struct toaster_link *link, unsigned long give_up)
 
 /*
  * A signal came while @req was out and its outcome must be known: CANCEL
- * it and wait, killable and bounded, for the answer.
+ * it (if @cancel) and wait, killable and bounded, for the answer.
  */
 static int toaster_req_resolve(struct toaster_link *link,
-			       struct toaster_req *req)
+			       struct toaster_req *req, bool cancel)
 {
 	unsigned long give_up = toaster_give_up_at(link);
 	long left;
 	int ret;
 
-	toaster_send_cancel(link, req->msg.tag);
+	if (cancel)
+		toaster_send_cancel(link, req->msg.tag);
 	do {
 		left = wait_event_killable_timeout(link->wq,
 						   toaster_req_done(req),
@@ -324,9 +325,30 @@ static int toaster_req_resolve(struct toaster_link *link,
 	if (!left)
 		return toaster_req_timeout(link, req);
 	/* Fatal signal: nobody will look at the outcome. */
-	link->slots[req->slot].req = NULL;
+	if (cancel) {
+		link->slots[req->slot].req = NULL;
+		spin_unlock_bh(&link->lock);
+		return -EINTR;
+	}
 	spin_unlock_bh(&link->lock);
-	return -EINTR;
+	if (toaster_link_cancel(link, req))	/* a READ's toast is stashed */
+		return -EINTR;
+	spin_lock_bh(&link->lock);		/* it completed meanwhile */
+	ret = req->err;
+	spin_unlock_bh(&link->lock);
+	return ret;
+}
+
+/*
+ * Woken by task work, not by a signal (TIF_NOTIFY_SIGNAL: io_uring
+ * completing this task's other requests, while it tries an IOCB_NOWAIT
+ * read inline), for a request that the server answers at once? Then the
+ * answer is waited for, not abandoned: io_uring would fail the call with
+ * EINTR, and there is no signal to restart it for.
+ */
+static bool toaster_wait_through(const struct toaster_req *req)
+{
+	return (req->msg.flags & RIO_F_NONBLOCK) && !task_sigpending(current);
 }
 
 /**
@@ -338,7 +360,9 @@ static int toaster_req_resolve(struct toaster_link *link,
  *	must not happen twice
  *
  * The wait is interruptible and bounded by the link's timeout. On timeout
- * the connection is reset. On a signal the request is cancelled.
+ * the connection is reset. On a signal the request is cancelled. A
+ * RIO_F_NONBLOCK request woken by task work alone (TIF_NOTIFY_SIGNAL) is
+ * waited for, killable: the server answers it at once.
  *
  * Return: 0 with the response in @req, the server's status as a negative
  * errno, -ETIMEDOUT, -ERESTARTSYS (cancelled by a signal, not executed),
@@ -364,8 +388,10 @@ int toaster_link_wait(struct toaster_link *link, struct toaster_req *req,
 		return toaster_req_timeout(link, req);
 	spin_unlock_bh(&link->lock);
 
+	if (toaster_wait_through(req))
+		return toaster_req_resolve(link, req, false);
 	if (resolve)
-		return toaster_req_resolve(link, req);
+		return toaster_req_resolve(link, req, true);
 	if (toaster_link_cancel(link, req))
 		return -ERESTARTSYS;
 	spin_lock_bh(&link->lock);		/* it completed meanwhile */
