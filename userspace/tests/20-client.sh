@@ -256,18 +256,27 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 	# 4096; caps NOTIFY|CREDIT, max_payload 65536, max_inflight 16,
 	# wait_ms 1, no keepalive, no session), then never answers again:
 	# write() returns at once, and fsync() reports that the bytes may be
-	# lost.
+	# lost. The answer goes out once the HELLO (72 bytes) is in, as a
+	# server's would: sent before, it could beat the HELLO to the client,
+	# which then sees an answer to a tag it has not used yet (EPROTO).
 	nc_start 5003
+	printf 'abcde' >/tmp/c20.five
+	dd if=/tmp/c20.five of=$T3 bs=5 count=1 conv=fsync >/tmp/c20.dd 2>&1 &
+	dd_pid=$!
+	i=0
+	while [ "$(wc -c </tmp/c20.nc)" -lt 72 ] && [ $i -lt 30 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	printf '\122\111\117\041\001\001\000\001\000\000\000\001' >&4
 	printf '\000\000\000\000\000\000\000\000\000\000\000\000' >&4
 	printf '\000\000\000\050\000\000\020\000' >&4
 	printf '\000\000\000\003\000\001\000\000\000\000\000\020\000\000\000\001' >&4
 	printf '\000\000\000\000\000\000\000\000' >&4
 	printf '\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >&4
-	sleep 0.3
-	printf 'abcde' >/tmp/c20.five
-	out=$(dd if=/tmp/c20.five of=$T3 bs=5 count=1 conv=fsync 2>&1)
+	wait $dd_pid
 	rc=$?
+	out=$(cat /tmp/c20.dd)
 	# busybox dd: "dd: error writing 'F': ..." if write() fails, "dd: F:
 	# Input/output error" if fsync() does.
 	if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q 'error writing' &&
