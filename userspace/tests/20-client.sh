@@ -260,6 +260,7 @@ if command -v nc >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
 	# server's would: sent before, it could beat the HELLO to the client,
 	# which then sees an answer to a tag it has not used yet (EPROTO).
 	nc_start 5003
+	sleep 0.3	# listening
 	printf 'abcde' >/tmp/c20.five
 	dd if=/tmp/c20.five of=$T3 bs=5 count=1 conv=fsync >/tmp/c20.dd 2>&1 &
 	dd_pid=$!
