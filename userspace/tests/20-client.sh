@@ -16,7 +16,7 @@ T1=/dev/toaster1
 T2=/dev/toaster2
 T3=/dev/toaster3	# no toaster 3 on the server: nothing listens on 5003
 
-ktap_plan 52
+ktap_plan 53
 
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
@@ -186,6 +186,10 @@ ktap_check "a stream under a hail of signals comes back whole and in order" \
 # --- io_uring at queue depth 32, RWF_NOWAIT -------------------------------------
 ktap_check "io_uring at queue depth 32 and RWF_NOWAIT: every byte once" \
 	toaster_uring_test -d $T1 -q 32 -t $TOAST_MS
+# The same reads under a hail of SIGUSR1: a read a signal ends is asked
+# again (io_uring reports EINTR), and still no byte is lost or doubled.
+ktap_check "io_uring reads under a hail of signals: every byte once, no hang" \
+	toaster_uring_test -d $T1 -q 32 -t $TOAST_MS -S
 
 # --- a server that accepts and never answers ----------------------------------
 # open() runs under misc_mtx, which every misc device shares: it must not

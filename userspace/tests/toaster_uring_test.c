@@ -3,7 +3,7 @@
  * toaster_uring_test: /dev/toasterN through io_uring and RWF_NOWAIT,
  * against a live toaster_server (toast_ms=0 or darkness 1).
  *
- *   toaster_uring_test [-d DEV] [-s BYTES] [-q DEPTH] [-t TOAST_MS]
+ *   toaster_uring_test [-d DEV] [-s BYTES] [-q DEPTH] [-t TOAST_MS] [-S]
  *
  * Empties the toaster and raises its capacity to BYTES, then:
  *  - RWF_NOWAIT (IOCB_NOWAIT) reads are O_NONBLOCK reads: of the empty
@@ -17,7 +17,11 @@
  *    (several READs in flight inside each). Reads of one file run one at a
  *    time in some order, so each must return a run of consecutive
  *    counters, and the runs together must be every counter exactly once:
- *    no byte lost, none twice, none out of place.
+ *    no byte lost, none twice, none out of place. With -S the first
+ *    read-back runs under a hail of SIGUSR1 (a handler, SA_RESTART): a
+ *    read a signal ends before any toast completes with EINTR (io_uring
+ *    cannot restart it) and is asked again; still every byte comes back
+ *    once, and nothing hangs.
  *
  * Prints one "ok N - ..." / "not ok N - ..." line per check; exits 0 iff
  * all passed, 1 otherwise, 2 on a usage error.
@@ -35,6 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +50,8 @@
 #define MAX_DEPTH	64
 
 static const char *dev = "/dev/toaster1";
+static int signals;		/* -S: reads run under a hail of SIGUSR1 */
+static unsigned long eintrs;	/* reads a signal ended before any toast */
 
 /* A hang is a failure, not a stuck test run. */
 static void on_alarm(int sig)
@@ -60,7 +67,7 @@ static void on_alarm(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: toaster_uring_test [-d DEV] [-s BYTES] [-q DEPTH] [-t TOAST_MS]\n"
+		"usage: toaster_uring_test [-d DEV] [-s BYTES] [-q DEPTH] [-t TOAST_MS] [-S]\n"
 		"  /dev/toasterN through io_uring at queue depth DEPTH and RWF_NOWAIT,\n"
 		"  against a live toaster_server.\n"
 		"  -d DEV     the device [/dev/toaster1]\n"
@@ -68,6 +75,9 @@ static void usage(FILE *f)
 		"  -q DEPTH   requests in flight, 1..%d [32]\n"
 		"  -t MS      the server's toast_ms: if >= 20, check that untoasted bread\n"
 		"             gives EAGAIN [0: not checked]\n"
+		"  -S         the first read-back under a hail of signals: a read a\n"
+		"             signal ends (EINTR) is asked again, and still every byte\n"
+		"             comes back once\n"
 		"  -h         this text\n", MAX_DEPTH);
 }
 
@@ -186,7 +196,10 @@ static int read_back(struct io_uring *ring, int fd, size_t size,
 		io_uring_submit(ring);
 		ret = reap(ring, &idx);
 		inflight--;
-		if (ret <= 0 || ret % 4 || (size_t)ret > want[idx]) {
+		if (ret == -EINTR && signals) {
+			eintrs++;		/* no toast taken: ask again */
+			asked -= want[idx];
+		} else if (ret <= 0 || ret % 4 || (size_t)ret > want[idx]) {
 			fprintf(stderr, "# read of %zu: %d (%s)\n", want[idx],
 				ret, ret < 0 ? strerror(-ret) : "bad length");
 			ok = 0;
@@ -277,6 +290,38 @@ static void nowait_checks(int fd, unsigned long toast_ms)
 	set_darkness(fd, 1);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* A child that signals @pid every half millisecond; its pid. */
+static pid_t hail_start(pid_t pid)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	pid_t child;
+
+	if (sigaction(SIGUSR1, &sa, NULL))
+		fatal("sigaction: %s", strerror(errno));
+	child = fork();
+	if (child < 0)
+		fatal("fork: %s", strerror(errno));
+	if (!child) {
+		for (;;) {
+			if (kill(pid, SIGUSR1))
+				_exit(0);
+			usleep(500);
+		}
+	}
+	return child;
+}
+
+static void hail_stop(pid_t child)
+{
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -289,7 +334,7 @@ int main(int argc, char **argv)
 	char *end;
 	int fd, c, ret;
 
-	while ((c = getopt_long(argc, argv, "d:s:q:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:q:t:Sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dev = optarg;
@@ -308,6 +353,9 @@ int main(int argc, char **argv)
 			toast_ms = strtoul(optarg, &end, 0);
 			if (*end || toast_ms > 5000)
 				goto bad;
+			break;
+		case 'S':
+			signals = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -336,9 +384,18 @@ int main(int argc, char **argv)
 
 	check(write_linked(&ring, fd, wbuf, size, depth),
 	      "%lu bytes as %lu linked io_uring writes", size, depth);
-	check(read_back(&ring, fd, size, depth, size / depth),
-	      "read back by %lu io_uring reads of %lu bytes in flight: every byte once, in runs",
-	      depth, size / depth);
+	if (signals) {
+		pid_t hail = hail_start(getpid());
+
+		ret = read_back(&ring, fd, size, depth, size / depth);
+		hail_stop(hail);
+		check(ret, "read back by %lu io_uring reads under a hail of signals (%lu ended by one, asked again): every byte once",
+		      depth, eintrs);
+	} else {
+		check(read_back(&ring, fd, size, depth, size / depth),
+		      "read back by %lu io_uring reads of %lu bytes in flight: every byte once, in runs",
+		      depth, size / depth);
+	}
 
 	check(write_linked(&ring, fd, wbuf, size, depth),
 	      "%lu bytes again", size);
