@@ -397,6 +397,12 @@ int main(int argc, char **argv)
 		      depth, size / depth);
 	}
 
+	/*
+	 * A read-back that failed left toast in the slot: without this, the
+	 * next MiB would not fit and its last write would wait for room
+	 * forever (until the alarm), hiding the first failure's cause.
+	 */
+	toaster_reset(fd, size);
 	check(write_linked(&ring, fd, wbuf, size, depth),
 	      "%lu bytes again", size);
 	check(read_back(&ring, fd, size, depth > 8 ? 8 : depth, 192 << 10),
