@@ -199,6 +199,16 @@ static int toaster_reads_send(struct toaster_link *link,
 	return ret;
 }
 
+/* Stash the toast of answered READ @req from byte @off on. */
+static void toaster_read_keep(struct toaster_link *link,
+			      struct toaster_req *req, u32 off)
+{
+	spin_lock_bh(&link->lock);
+	toaster_link_stash_push(link, rio_buf_get(req->resp_buf), off,
+				req->resp_len - off);
+	spin_unlock_bh(&link->lock);
+}
+
 /*
  * Give up on the READs from @i on, in order: toast that is here already
  * goes to the stash, the READs still out are cancelled (their toast is
@@ -217,10 +227,7 @@ static void toaster_reads_abandon(struct toaster_link *link,
 		toaster_link_req_end(link, req, req->err);
 		if (req->err || !req->resp_len)
 			continue;
-		spin_lock_bh(&link->lock);
-		toaster_link_stash_push(link, rio_buf_get(req->resp_buf), 0,
-					req->resp_len);
-		spin_unlock_bh(&link->lock);
+		toaster_read_keep(link, req, 0);
 	}
 }
 
@@ -257,11 +264,7 @@ static ssize_t toaster_reads_collect(struct toaster_link *link,
 		done += n;
 		if (n < req->resp_len) {
 			/* Keep what did not reach the user: no toast is lost. */
-			spin_lock_bh(&link->lock);
-			toaster_link_stash_push(link,
-						rio_buf_get(req->resp_buf),
-						n, req->resp_len - n);
-			spin_unlock_bh(&link->lock);
+			toaster_read_keep(link, req, n);
 			toaster_reads_abandon(link, r, i + 1);
 			return done ? done : -EFAULT;
 		}
