@@ -152,30 +152,49 @@ static bool rio_conn_tx_ready(struct rio_conn *conn)
 }
 
 /*
+ * Send the bytes of @buf from *@off up to @len, as far as the socket takes
+ * them, advancing *@off. Return: 1 when all of it is out, 0 when the
+ * socket is full, or an error.
+ */
+static int rio_conn_send_buf(struct rio_conn *conn, const void *buf,
+			     size_t len, size_t *off, int flags)
+{
+	int ret;
+
+	while (*off < len) {
+		struct kvec iov = {
+			.iov_base = (u8 *)buf + *off,
+			.iov_len = len - *off,
+		};
+		struct msghdr msg = { .msg_flags = flags };
+
+		ret = kernel_sendmsg(conn->sock, &msg, &iov, 1, iov.iov_len);
+		if (ret == -EAGAIN)
+			return 0;	/* sk_write_space requeues tx_work */
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+		*off += ret;
+	}
+	return 1;
+}
+
+/*
  * Send the pending clear frame. Return: 0 when sent (or none), 1 when the
  * socket is full, or an error: the send's, or rio_conn.ctl_err once a
  * refusal is out.
  */
 static int rio_conn_tx_ctl(struct rio_conn *conn)
 {
-	struct msghdr msg = {};
-	struct kvec iov;
+	int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
 	int ret;
 
-	while (conn->ctl_off < conn->ctl_len) {
-		iov.iov_base = conn->ctl + conn->ctl_off;
-		iov.iov_len = conn->ctl_len - conn->ctl_off;
-		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-		/* The client's proof and its first records: one segment. */
-		if (rio_conn_tx_ready(conn) && !list_empty(&conn->tx_list))
-			msg.msg_flags |= MSG_MORE;
-		ret = kernel_sendmsg(conn->sock, &msg, &iov, 1, iov.iov_len);
-		if (ret == -EAGAIN)
-			return 1;
-		if (ret <= 0)
-			return ret ? ret : -EPIPE;
-		conn->ctl_off += ret;
-	}
+	/* The client's proof and its first records: one segment. */
+	if (rio_conn_tx_ready(conn) && !list_empty(&conn->tx_list))
+		flags |= MSG_MORE;
+	ret = rio_conn_send_buf(conn, conn->ctl, conn->ctl_len,
+				&conn->ctl_off, flags);
+	if (ret <= 0)
+		return ret ?: 1;
 	conn->ctl_len = 0;
 	conn->ctl_off = 0;
 	return conn->ctl_err;
@@ -216,8 +235,8 @@ static int rio_conn_tx_seal(struct rio_conn *conn, struct rio_tx *tx)
 }
 
 /*
- * Send the rest of @tx from rio_conn.tx_off, as one kvec array: header and
- * payload (or the sealed record) are copied into the socket once.
+ * Send the rest of plain frame @tx from rio_conn.tx_off, header and
+ * payload as one kvec array: both are copied into the socket once.
  * Return: 1 when all of it is out, 0 when the socket is full, or an error.
  */
 static int rio_conn_tx_copy(struct rio_conn *conn, struct rio_tx *tx,
@@ -231,17 +250,14 @@ static int rio_conn_tx_copy(struct rio_conn *conn, struct rio_tx *tx,
 	do {
 		off = conn->tx_off;
 		n = 0;
-		if (tx->sealed) {
-			iov[n].iov_base = conn->tx_rec + off;
-			iov[n++].iov_len = conn->tx_rec_len - off;
-		} else if (off < sizeof(tx->hdr)) {
+		if (off < sizeof(tx->hdr)) {
 			iov[n].iov_base = (u8 *)&tx->hdr + off;
 			iov[n++].iov_len = sizeof(tx->hdr) - off;
 			off = 0;
 		} else {
 			off -= sizeof(tx->hdr);
 		}
-		if (tx->len && !tx->sealed) {
+		if (tx->len) {
 			iov[n].iov_base = (u8 *)tx->payload + off;
 			iov[n++].iov_len = tx->len - off;
 		}
@@ -269,20 +285,10 @@ static int rio_conn_tx_pages(struct rio_conn *conn, struct rio_tx *tx,
 	size_t off;
 	int ret;
 
-	while (conn->tx_off < sizeof(tx->hdr)) {
-		struct kvec iov = {
-			.iov_base = (u8 *)&tx->hdr + conn->tx_off,
-			.iov_len = sizeof(tx->hdr) - conn->tx_off,
-		};
-		struct msghdr msg = { .msg_flags = flags | MSG_MORE };
-
-		ret = kernel_sendmsg(conn->sock, &msg, &iov, 1, iov.iov_len);
-		if (ret == -EAGAIN)
-			return 0;
-		if (ret <= 0)
-			return ret ? ret : -EPIPE;
-		conn->tx_off += ret;
-	}
+	ret = rio_conn_send_buf(conn, &tx->hdr, sizeof(tx->hdr),
+				&conn->tx_off, flags | MSG_MORE);
+	if (ret <= 0)
+		return ret;
 	while ((off = conn->tx_off - sizeof(tx->hdr)) < tx->len) {
 		ret = rio_sock_send_pages(conn->sock, (u8 *)tx->payload + off,
 					  tx->len - off, flags);
@@ -340,7 +346,11 @@ static int rio_conn_tx_flush(struct rio_conn *conn)
 		flags = MSG_DONTWAIT | MSG_NOSIGNAL;
 		if (!list_empty(&conn->tx_list))
 			flags |= MSG_MORE;
-		if (!tx->sealed && tx->len && rio_buf_by_ref(tx->payload))
+		if (tx->sealed)
+			ret = rio_conn_send_buf(conn, conn->tx_rec,
+						conn->tx_rec_len,
+						&conn->tx_off, flags);
+		else if (tx->len && rio_buf_by_ref(tx->payload))
 			ret = rio_conn_tx_pages(conn, tx, flags);
 		else
 			ret = rio_conn_tx_copy(conn, tx, flags);
