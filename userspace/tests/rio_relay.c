@@ -12,8 +12,9 @@
  * process, until killed. --record appends the client's bytes to FILE.c2s
  * and the server's to FILE.s2c; --flip inverts the lowest bit of byte
  * OFFSET (counted from 0) of each connection's client-to-server stream.
- * Replay mode connects, sends FILE, then reads until the server closes,
- * at most 10 s, and prints "replay: sent N received M".
+ * Replay mode connects, sends FILE (or what the server takes of it before
+ * it closes), reads until the server closes, and prints "replay: sent N
+ * received M"; after 10 s without a close it says so and exits with 1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,6 +158,7 @@ static void relay(int cfd, const struct sockaddr_in *to)
 
 static int replay(const char *file, const struct sockaddr_in *to)
 {
+	struct timeval wait = { .tv_sec = 10 };
 	int fd = open(file, O_RDONLY), sfd;
 	long sent = 0, got = 0;
 	char buf[65536];
@@ -164,15 +167,24 @@ static int replay(const char *file, const struct sockaddr_in *to)
 	if (fd < 0)
 		die(file);
 	sfd = dial(to);
+	/* Neither a server that stops reading nor a silent one hangs us. */
+	if (setsockopt(sfd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait)) ||
+	    setsockopt(sfd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)))
+		die("setsockopt");
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		/* The server may close mid-way: that is an answer too. */
 		if (write(sfd, buf, n) != n)
 			break;
 		sent += n;
 	}
-	alarm(10);
 	while ((n = read(sfd, buf, sizeof(buf))) > 0)
 		got += n;
+	/* A reset is a close too; only a silent server is a failure. */
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		printf("replay: sent %ld received %ld, no close within %ld s\n",
+		       sent, got, (long)wait.tv_sec);
+		return 1;
+	}
 	printf("replay: sent %ld received %ld\n", sent, got);
 	return 0;
 }
@@ -225,6 +237,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/*
+	 * A server that refuses a peer shuts the connection down (FIN), then
+	 * resets it: a write after that fails with EPIPE, and the default
+	 * SIGPIPE would end us without a word, so the write error is handled.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	parse_addr(to_s, &to);
 	if (rfile)
 		return replay(rfile, &to);
