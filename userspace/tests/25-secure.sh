@@ -122,10 +122,13 @@ ktap_check "the recording holds the traffic but none of the payload" sh -c \
 
 # Replay: fresh server nonce, so the old proof does not match. The
 # server's whole answer is its nonce (68 bytes) and the refusal (32).
+# How much of the recording it takes before it closes depends on how
+# soon it refuses: the whole of it, or just the first 64 KiB write.
 mark
 w0=$(written)
 out=$(rio_relay --replay $REC.c2s --to $SRV:5001 2>&1)
-if [ "$out" = "replay: sent $(stat -c %s $REC.c2s) received 100" ] &&
+sent=$(echo "$out" | sed -n 's/^replay: sent \([0-9]*\) received 100$/\1/p')
+if [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$sent" -le "$(stat -c %s $REC.c2s)" ] &&
    logged "PSK handshake failed: the client's key is not ours" &&
    [ "$(written)" = "$w0" ]; then
 	ktap_ok "a recorded session replayed to the server is refused"
