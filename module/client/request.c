@@ -298,24 +298,43 @@ static bool toaster_wait_on(struct toaster_link *link, unsigned long give_up)
 }
 
 /*
+ * Wait for @req's answer, interruptible or only @killable, a timeout at a
+ * time while toaster_wait_on() says so. Return: what the last wait did
+ * (0: timed out, < 0: a signal).
+ */
+static long toaster_wait_answer(struct toaster_link *link,
+				struct toaster_req *req, bool killable)
+{
+	unsigned long give_up = toaster_give_up_at(link);
+	long left;
+
+	do {
+		if (killable)
+			left = wait_event_killable_timeout(link->wq,
+							   toaster_req_done(req),
+							   link->timeout);
+		else
+			left = wait_event_interruptible_timeout(link->wq,
+								toaster_req_done(req),
+								link->timeout);
+	} while (!left && !toaster_req_done(req) &&
+		 toaster_wait_on(link, give_up));
+	return left;
+}
+
+/*
  * A signal came while @req was out and its outcome must be known: CANCEL
  * it (if @cancel) and wait, killable and bounded, for the answer.
  */
 static int toaster_req_resolve(struct toaster_link *link,
 			       struct toaster_req *req, bool cancel)
 {
-	unsigned long give_up = toaster_give_up_at(link);
 	long left;
 	int ret;
 
 	if (cancel)
 		toaster_send_cancel(link, req->msg.tag);
-	do {
-		left = wait_event_killable_timeout(link->wq,
-						   toaster_req_done(req),
-						   link->timeout);
-	} while (!left && !toaster_req_done(req) &&
-		 toaster_wait_on(link, give_up));
+	left = toaster_wait_answer(link, req, true);
 	spin_lock_bh(&link->lock);
 	if (req->done) {
 		ret = req->err == -ECANCELED ? -ERESTARTSYS : req->err;
@@ -371,16 +390,10 @@ static bool toaster_wait_through(const struct toaster_req *req)
 int toaster_link_wait(struct toaster_link *link, struct toaster_req *req,
 		      bool resolve)
 {
-	unsigned long give_up = toaster_give_up_at(link);
 	long left;
 	int ret;
 
-	do {
-		left = wait_event_interruptible_timeout(link->wq,
-							toaster_req_done(req),
-							link->timeout);
-	} while (!left && !toaster_req_done(req) &&
-		 toaster_wait_on(link, give_up));
+	left = toaster_wait_answer(link, req, false);
 	spin_lock_bh(&link->lock);
 	if (req->done)
 		goto done;

@@ -152,6 +152,18 @@ static bool rio_conn_tx_ready(struct rio_conn *conn)
 }
 
 /*
+ * What a send that took nothing means: a full socket (-EAGAIN: 0, and
+ * sk_write_space requeues tx_work), a peer gone (0 bytes: -EPIPE), or its
+ * error.
+ */
+static int rio_conn_send_stalled(int ret)
+{
+	if (ret == -EAGAIN)
+		return 0;
+	return ret ? ret : -EPIPE;
+}
+
+/*
  * Send the bytes of @buf from *@off up to @len, as far as the socket takes
  * them, advancing *@off. Return: 1 when all of it is out, 0 when the
  * socket is full, or an error.
@@ -169,10 +181,8 @@ static int rio_conn_send_buf(struct rio_conn *conn, const void *buf,
 		struct msghdr msg = { .msg_flags = flags };
 
 		ret = kernel_sendmsg(conn->sock, &msg, &iov, 1, iov.iov_len);
-		if (ret == -EAGAIN)
-			return 0;	/* sk_write_space requeues tx_work */
 		if (ret <= 0)
-			return ret ? ret : -EPIPE;
+			return rio_conn_send_stalled(ret);
 		*off += ret;
 	}
 	return 1;
@@ -265,10 +275,8 @@ static int rio_conn_tx_copy(struct rio_conn *conn, struct rio_tx *tx,
 
 		msg.msg_flags = flags;
 		ret = kernel_sendmsg(conn->sock, &msg, iov, n, total);
-		if (ret == -EAGAIN)
-			return 0;	/* sk_write_space requeues tx_work */
 		if (ret <= 0)
-			return ret ? ret : -EPIPE;
+			return rio_conn_send_stalled(ret);
 		conn->tx_off += ret;
 	} while ((size_t)ret < total);
 	return 1;
@@ -292,10 +300,8 @@ static int rio_conn_tx_pages(struct rio_conn *conn, struct rio_tx *tx,
 	while ((off = conn->tx_off - sizeof(tx->hdr)) < tx->len) {
 		ret = rio_sock_send_pages(conn->sock, (u8 *)tx->payload + off,
 					  tx->len - off, flags);
-		if (ret == -EAGAIN)
-			return 0;
 		if (ret <= 0)
-			return ret ? ret : -EPIPE;
+			return rio_conn_send_stalled(ret);
 		conn->tx_off += ret;
 	}
 	return 1;
