@@ -42,34 +42,30 @@ static int toaster_remote_ioctl(struct toaster_link *link, unsigned int nr,
 	return toaster_link_request(link, &req, flags);
 }
 
-static long toaster_ioctl_status(struct toaster_link *link, void __user *argp,
-				 unsigned int flags)
+/*
+ * _IOR commands answered by the server (STATUS, COUNTERS): its big-endian
+ * words of @word bytes, in the caller's order.
+ */
+static long toaster_ioctl_get(struct toaster_link *link, unsigned int cmd,
+			      void __user *argp, u32 word,
+			      unsigned int flags)
 {
-	struct toaster_status st;
-	u8 w[sizeof(st)];
+	union {
+		struct toaster_status st;
+		struct toaster_counters c;
+	} v;
+	u8 w[sizeof(v)];
+	u32 size = _IOC_SIZE(cmd);
 	int ret;
 
-	ret = toaster_remote_ioctl(link, TOASTER_IOC_NR_STATUS, NULL, 0,
-				   w, sizeof(w), flags);
+	if (WARN_ON_ONCE(size > sizeof(v)))
+		return -ENOTTY;
+	ret = toaster_remote_ioctl(link, _IOC_NR(cmd), NULL, 0, w, size,
+				   flags);
 	if (ret)
 		return ret;
-	rio_args_from_wire(&st, w, sizeof(st), sizeof(u32));
-	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
-}
-
-static long toaster_ioctl_counters(struct toaster_link *link,
-				   void __user *argp, unsigned int flags)
-{
-	struct toaster_counters c;
-	u8 w[sizeof(c)];
-	int ret;
-
-	ret = toaster_remote_ioctl(link, TOASTER_IOC_NR_COUNTERS, NULL, 0,
-				   w, sizeof(w), flags);
-	if (ret)
-		return ret;
-	rio_args_from_wire(&c, w, sizeof(c), sizeof(u64));
-	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
+	rio_args_from_wire(&v, w, size, word);
+	return copy_to_user(argp, &v, size) ? -EFAULT : 0;
 }
 
 /* _IOW(__u32) commands: validated here, then forwarded. */
@@ -148,7 +144,7 @@ static long toaster_ioctl_remote(struct toaster_link *link, unsigned int cmd,
 
 	switch (cmd) {
 	case TOASTER_IOC_STATUS:
-		return toaster_ioctl_status(link, argp, flags);
+		return toaster_ioctl_get(link, cmd, argp, sizeof(u32), flags);
 	case TOASTER_IOC_SET_DARKNESS:
 		return toaster_ioctl_set(link, cmd, argp, TOASTER_DARKNESS_MIN,
 					 TOASTER_DARKNESS_MAX, once);
@@ -162,7 +158,7 @@ static long toaster_ioctl_remote(struct toaster_link *link, unsigned int cmd,
 		return toaster_remote_ioctl(link, _IOC_NR(cmd), NULL, 0,
 					    NULL, 0, once);
 	case TOASTER_IOC_COUNTERS:
-		return toaster_ioctl_counters(link, argp, flags);
+		return toaster_ioctl_get(link, cmd, argp, sizeof(u64), flags);
 	case TOASTER_IOC_PING:
 		return toaster_ioctl_ping(link, argp, flags);
 	default:
